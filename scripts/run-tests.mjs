@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Runs every compiled test file with node's built-in runner. Node 20 has no glob support in
+// `node --test`, so the file list is collected here. Tiers run in order: unit, spec, e2e.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const root = new URL("../dist/test/", import.meta.url).pathname;
+const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "spec", "e2e"];
+function collect(dir) {
+  let out = [];
+  let entries;
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const name of entries.sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out = out.concat(collect(p));
+    else if (name.endsWith(".test.js")) out.push(p);
+  }
+  return out;
+}
+const files = tiers.flatMap((t) => collect(join(root, t)));
+if (files.length === 0) {
+  console.error("no test files found under dist/test; run `npm run build` first");
+  process.exit(1);
+}
+const res = spawnSync(process.execPath, ["--test", "--test-concurrency=2", "--test-reporter=spec", ...files], { stdio: "inherit" });
+process.exit(res.status ?? 1);

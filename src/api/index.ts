@@ -1,0 +1,3 @@
+export { buildApi } from "./server.js";
+export type { ApiContext } from "./context.js";
+export { CommitWaiters } from "./waiters.js";

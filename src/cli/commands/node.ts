@@ -1,0 +1,134 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { SUITE_IDS } from "../../crypto/suite.js";
+import type { SuiteId } from "../../crypto/suite.js";
+import { CivitasNode } from "../../node/node.js";
+import { initHome, loadHome, loadValidatorKey } from "../../node/home.js";
+import type { InitOptions } from "../../node/home.js";
+import { CivitasError, ErrorCode } from "../../util/errors.js";
+import { globals } from "../context.js";
+import { fail, print } from "../output.js";
+import { getPassphrase } from "../passphrase.js";
+
+const BALANCE = /^(0x[0-9a-f]{40})=(0|[1-9][0-9]{0,19})$/;
+
+function intOpt(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[0-9]{1,15}$/.test(v)) throw new CivitasError(ErrorCode.CONFIG_INVALID, `--${name} must be a non-negative integer, got '${v}'`);
+  return Number(v);
+}
+
+interface InitFlags {
+  home: string;
+  chainId: string;
+  cryptoSuite: string;
+  consensus: string;
+  blockIntervalMs?: string;
+  maxBlockTxs?: string;
+  maxBlockBytes?: string;
+  maxBlockGas?: string;
+  maxTxBytes?: string;
+  createEmptyBlocks?: boolean;
+  authority?: string;
+  balance: string[];
+  genesis?: string;
+  from?: string;
+  apiPort?: string;
+  apiHost?: string;
+  moniker?: string;
+}
+
+export function nodeCommands(program: Command): void {
+  program
+    .command("init")
+    .description("write genesis.json, node.json and an encrypted validator key into a node home folder")
+    .option("--home <dir>", "node home folder", ".civitas/node0")
+    .option("--from <file>", "read these options from a JSON file (keys as the long flags in camelCase)")
+    .option("--genesis <file>", "use an existing genesis file instead of building one")
+    .option("--chain-id <id>", "chain identifier (a-z, 0-9, '-')", "civitas-local")
+    .option("--crypto-suite <suite>", `${SUITE_IDS.join(" | ")}`, "ed25519-sha256")
+    .option("--consensus <engine>", "solo (single validator)", "solo")
+    .option("--block-interval-ms <ms>", "target time between blocks")
+    .option("--max-block-txs <n>", "most transactions in one block")
+    .option("--max-block-bytes <n>", "largest block, in bytes of transactions")
+    .option("--max-block-gas <n>", "gas limit of a block")
+    .option("--max-tx-bytes <n>", "largest transaction")
+    .option("--create-empty-blocks", "produce blocks even with no transactions")
+    .option("--authority <address>", "the chain authority (mint/burn); default: the validator's address")
+    .option("--balance <address=amount>", "initial balance (repeatable)", (v: string, acc: string[]) => acc.concat(v), [] as string[])
+    .option("--api-host <host>", "API listen address")
+    .option("--api-port <port>", "API port")
+    .option("--moniker <name>", "node name")
+    .action(async (flags: InitFlags, cmd: Command) => {
+      try {
+        const g = globals(cmd);
+        const f: InitFlags = flags.from ? { ...flags, ...(JSON.parse(readFileSync(flags.from, "utf8")) as Partial<InitFlags>) } : flags;
+        const balances = (f.balance ?? []).map((b) => {
+          const m = BALANCE.exec(b);
+          if (!m) throw new CivitasError(ErrorCode.CONFIG_INVALID, `--balance '${b}' must be <0x address>=<amount>`);
+          return { address: m[1], amount: m[2] };
+        });
+        if (!SUITE_IDS.includes(f.cryptoSuite as SuiteId)) throw new CivitasError(ErrorCode.CONFIG_INVALID, `--crypto-suite must be one of ${SUITE_IDS.join(", ")}`);
+        if (f.consensus !== "solo" && f.consensus !== "bft") throw new CivitasError(ErrorCode.CONFIG_INVALID, "--consensus must be solo or bft");
+        const passphrase = await getPassphrase(g, "the validator key", true);
+        const opts: InitOptions = {
+          home: f.home,
+          chainId: f.chainId,
+          cryptoSuite: f.cryptoSuite as SuiteId,
+          consensus: f.consensus,
+          blockIntervalMs: intOpt(f.blockIntervalMs, "block-interval-ms"),
+          maxBlockTxs: intOpt(f.maxBlockTxs, "max-block-txs"),
+          maxBlockBytes: intOpt(f.maxBlockBytes, "max-block-bytes"),
+          maxBlockGas: intOpt(f.maxBlockGas, "max-block-gas"),
+          maxTxBytes: intOpt(f.maxTxBytes, "max-tx-bytes"),
+          createEmptyBlocks: f.createEmptyBlocks,
+          authority: f.authority ?? "",
+          balances,
+          genesis: f.genesis ? JSON.parse(readFileSync(f.genesis, "utf8")) : undefined,
+          passphrase,
+          config: { moniker: f.moniker, api: { ...(f.apiHost ? { host: f.apiHost } : {}), ...(f.apiPort ? { port: intOpt(f.apiPort, "api-port") } : {}) } },
+        };
+        const r = initHome(opts);
+        print(g, { home: r.dir, chainId: r.genesis.chainId, validator: r.validatorAddress, authority: r.genesis.authority }, () =>
+          [`initialised ${r.dir}`, `  chain      ${r.genesis.chainId} (${r.genesis.cryptoSuite}, ${r.genesis.consensus})`, `  validator  ${r.validatorAddress}`, `  authority  ${r.genesis.authority}`, `start it with: civitas start --home ${f.home}`].join("\n"),
+        );
+      } catch (e) {
+        fail(e);
+      }
+    });
+
+  program
+    .command("start")
+    .description("start a node from its home folder (Ctrl-C stops it cleanly)")
+    .option("--home <dir>", "node home folder", ".civitas/node0")
+    .action(async (o: { home: string }, cmd: Command) => {
+      try {
+        const g = globals(cmd);
+        const home = loadHome(o.home);
+        const secretKey = loadValidatorKey(home, await getPassphrase(g, "the validator key"));
+        const node = await CivitasNode.start({ config: home.config, genesis: home.genesis, dataPath: home.dataPath, secretKey });
+        process.stderr.write(`node ${home.config.moniker} serving ${node.url} (docs at ${node.url}/docs)\n`);
+        stopOnSignal(() => node.stop());
+      } catch (e) {
+        fail(e);
+      }
+    });
+}
+
+export function stopOnSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n${sig}: stopping...\n`);
+    stop().then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`error while stopping: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => handler("SIGINT"));
+  process.on("SIGTERM", () => handler("SIGTERM"));
+}

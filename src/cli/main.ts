@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+/** The `civitas` command. Every subcommand has --help; --json gives machine-readable output. */
+import { Command } from "commander";
+import { VERSION } from "../node/node.js";
+import { clientCommands } from "./commands/client.js";
+import { keysCommand } from "./commands/keys.js";
+import { nodeCommands } from "./commands/node.js";
+import { upCommand } from "./commands/up.js";
+import { verifyChainCommand } from "./commands/verify-chain.js";
+import { DEFAULT_KEYS_DIR, DEFAULT_URL } from "./context.js";
+
+const program = new Command();
+program
+  .name("civitas")
+  .description("Civitas permissioned ledger: run nodes, manage keys, send transactions, verify the chain")
+  .version(VERSION)
+  .option("--json", "machine-readable JSON output")
+  .option("--url <url>", "node API URL (env CIVITAS_URL)", DEFAULT_URL)
+  .option("--keys-dir <dir>", "folder of encrypted key files (env CIVITAS_KEYS_DIR)", DEFAULT_KEYS_DIR)
+  .option("--passphrase-file <file>", "read key passphrases from this file (or set CIVITAS_PASSPHRASE / CIVITAS_PASSPHRASE_FILE)")
+  .showHelpAfterError("(run with --help for usage)");
+
+nodeCommands(program);
+upCommand(program);
+clientCommands(program);
+keysCommand(program);
+verifyChainCommand(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,82 @@
+/**
+ * A pool of worker threads that verify signatures, so admission uses every core while the main
+ * thread keeps executing blocks and serving the API. Batches are split evenly across workers.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { SuiteId } from "../crypto/suite.js";
+import { assert, CivitasError, ErrorCode } from "../util/errors.js";
+
+interface Pending {
+  resolve(r: Uint8Array): void;
+  reject(e: Error): void;
+}
+
+export interface VerifyItem {
+  message: Uint8Array;
+  signature: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+export class VerifyPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private next = 0;
+  private closed = false;
+
+  constructor(suite: SuiteId, size = Math.max(1, availableParallelism())) {
+    assert(size >= 1 && size <= 64, "verify pool size out of range", { size });
+    const url = new URL("./verify-worker.js", import.meta.url);
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(url, { workerData: { suite } });
+      w.on("message", (m: { id: number; results: Uint8Array }) => {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        p?.resolve(m.results);
+      });
+      w.on("error", (e) => this.failAll(e));
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private send(items: VerifyItem[]): Promise<Uint8Array> {
+    const id = this.nextId++;
+    const w = this.workers[this.next++ % this.workers.length];
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage({ id, messages: items.map((i) => i.message), signatures: items.map((i) => i.signature), publicKeys: items.map((i) => i.publicKey) });
+    });
+  }
+
+  /** One boolean per item, in order. */
+  async verify(items: VerifyItem[]): Promise<boolean[]> {
+    if (this.closed) throw new CivitasError(ErrorCode.API_UNAVAILABLE, "node is shutting down");
+    if (items.length === 0) return [];
+    const chunks = Math.min(this.workers.length, Math.ceil(items.length / 16));
+    const per = Math.ceil(items.length / chunks);
+    const parts: Promise<Uint8Array>[] = [];
+    for (let i = 0; i < items.length; i += per) parts.push(this.send(items.slice(i, i + per)));
+    const results = await Promise.all(parts);
+    const out: boolean[] = [];
+    for (const r of results) for (const b of r) out.push(b === 1);
+    assert(out.length === items.length, "verify pool returned the wrong number of results");
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.failAll(new CivitasError(ErrorCode.API_UNAVAILABLE, "node is shutting down"));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

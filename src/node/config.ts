@@ -1,0 +1,103 @@
+/**
+ * Node configuration (node.json): where the node keeps its data, which key it signs with and
+ * how its API and mempool are limited. Every field is checked by name; defaults are explicit.
+ */
+import { CivitasError, ErrorCode } from "../util/errors.js";
+
+export interface NodeConfig {
+  /** Name shown in status and logs. */
+  moniker: string;
+  /** Directory of the LMDB environment, relative to the config file's folder. */
+  dataDir: string;
+  /** Genesis file, relative to the config file's folder. */
+  genesisFile: string;
+  /** Encrypted validator key file, relative to the config file's folder. */
+  keyFile: string;
+  api: {
+    host: string;
+    port: number;
+    /** Largest request body accepted, in bytes. */
+    bodyLimitBytes: number;
+    /** Most transactions in one POST /v1/txs batch. */
+    maxBatchTxs: number;
+    /** Requests per client address per window (0 = unlimited). */
+    rateLimitMax: number;
+    rateLimitWindowMs: number;
+    /** Longest a client may wait for a commit in one request. */
+    maxWaitMs: number;
+  };
+  mempool: { maxPendingPerAccount: number; maxPendingTotal: number };
+  /** Signature verification threads (0 = one per core). */
+  verifyWorkers: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+export const NODE_CONFIG_DEFAULTS: NodeConfig = {
+  moniker: "node-0",
+  dataDir: "data",
+  genesisFile: "genesis.json",
+  keyFile: "validator.key.json",
+  api: { host: "127.0.0.1", port: 8080, bodyLimitBytes: 16 * 1024 * 1024, maxBatchTxs: 5_000, rateLimitMax: 0, rateLimitWindowMs: 1_000, maxWaitMs: 60_000 },
+  mempool: { maxPendingPerAccount: 1_000, maxPendingTotal: 200_000 },
+  verifyWorkers: 0,
+  logLevel: "info",
+};
+
+function bad(field: string, why: string): never {
+  throw new CivitasError(ErrorCode.CONFIG_INVALID, `config.${field}: ${why}`, { field });
+}
+
+function int(v: unknown, field: string, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) bad(field, `expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function str(v: unknown, field: string): string {
+  if (typeof v !== "string" || v.length === 0 || v.length > 4096) bad(field, "expected a non-empty string");
+  return v;
+}
+
+function obj(v: unknown, field: string): Record<string, unknown> {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== "object" || Array.isArray(v)) bad(field, "expected an object");
+  return v as Record<string, unknown>;
+}
+
+function only(o: Record<string, unknown>, prefix: string, keys: string[]): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) bad(prefix + k, "unknown field");
+}
+
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+export function parseNodeConfig(input: unknown): NodeConfig {
+  const o = obj(input, "");
+  const d = NODE_CONFIG_DEFAULTS;
+  only(o, "", ["moniker", "dataDir", "genesisFile", "keyFile", "api", "mempool", "verifyWorkers", "logLevel"]);
+  const api = obj(o.api, "api");
+  only(api, "api.", Object.keys(d.api));
+  const mp = obj(o.mempool, "mempool");
+  only(mp, "mempool.", Object.keys(d.mempool));
+  const logLevel = o.logLevel ?? d.logLevel;
+  if (!LEVELS.includes(logLevel as never)) bad("logLevel", `expected one of ${LEVELS.join(", ")}`);
+  return {
+    moniker: str(o.moniker ?? d.moniker, "moniker"),
+    dataDir: str(o.dataDir ?? d.dataDir, "dataDir"),
+    genesisFile: str(o.genesisFile ?? d.genesisFile, "genesisFile"),
+    keyFile: str(o.keyFile ?? d.keyFile, "keyFile"),
+    api: {
+      host: str(api.host ?? d.api.host, "api.host"),
+      port: int(api.port ?? d.api.port, "api.port", 0, 65535),
+      bodyLimitBytes: int(api.bodyLimitBytes ?? d.api.bodyLimitBytes, "api.bodyLimitBytes", 1024, 1024 ** 3),
+      maxBatchTxs: int(api.maxBatchTxs ?? d.api.maxBatchTxs, "api.maxBatchTxs", 1, 100_000),
+      rateLimitMax: int(api.rateLimitMax ?? d.api.rateLimitMax, "api.rateLimitMax", 0, 1_000_000_000),
+      rateLimitWindowMs: int(api.rateLimitWindowMs ?? d.api.rateLimitWindowMs, "api.rateLimitWindowMs", 1, 86_400_000),
+      maxWaitMs: int(api.maxWaitMs ?? d.api.maxWaitMs, "api.maxWaitMs", 0, 3_600_000),
+    },
+    mempool: {
+      maxPendingPerAccount: int(mp.maxPendingPerAccount ?? d.mempool.maxPendingPerAccount, "mempool.maxPendingPerAccount", 1, 1_000_000),
+      maxPendingTotal: int(mp.maxPendingTotal ?? d.mempool.maxPendingTotal, "mempool.maxPendingTotal", 1, 10_000_000),
+    },
+    verifyWorkers: int(o.verifyWorkers ?? d.verifyWorkers, "verifyWorkers", 0, 64),
+    logLevel: logLevel as NodeConfig["logLevel"],
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * Civitas SDK: connect to a node, build and sign transactions, wait for commits, and verify
+ * what the node returns (inclusion and state proofs, header hashes, commit certificates)
+ * without trusting it. No Node-only dependencies: usable from browsers through a bundler.
+ */
+export { CivitasClient, ApiError } from "./client.js";
+export type { TxResponse, SubmitResult } from "./client.js";
+export { Wallet } from "./wallet.js";
+export type { CallInput, TxOptions } from "./wallet.js";
+export { jsonToArgs } from "./json.js";
+export {
+  merkleRoot,
+  inclusionProof,
+  consistencyProof,
+  verifyInclusion,
+  verifyConsistency,
+  merkleLeafHash,
+  verifyTxInclusion,
+  verifyStateProof,
+  verifyHeaderHash,
+  verifyCommitCertificate,
+  headerFromJson,
+} from "./proofs.js";
+export type { HexInclusionProof, HexConsistencyProof, SmtProof } from "./proofs.js";
+export { getPortableSuite } from "../crypto/portable-suites.js";
+export type { CryptoSuite, SuiteId } from "../crypto/suite.js";
+export { decodeSignedTx, txHash, encodeTxBody } from "../ledger/tx.js";
+export type { SignedTx, TxBody, Call } from "../ledger/tx.js";
+export { toHex, fromHex } from "../util/bytes.js";
