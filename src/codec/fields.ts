@@ -56,7 +56,7 @@ export class FieldReader {
   bytes(field: string, length?: number): Uint8Array {
     const v = this.raw(field);
     if (!(v instanceof Uint8Array) || (length !== undefined && v.length !== length)) this.fail(field, length === undefined ? "expected bytes" : `expected ${length} bytes`);
-    return new Uint8Array(v);
+    return v;
   }
 
   bool(field: string): boolean {

@@ -11,12 +11,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, fchmodSync } from "node:fs";
 import { join } from "node:path";
-// The config's "util"/"crypto" patterns are meant for node: built-ins but, being gitignore-style,
-// also match src/util and src/crypto; only project imports sit inside this block.
-/* eslint-disable no-restricted-imports */
 import { equalBytes, fromHex, isHex, toHex, utf8 } from "../util/bytes.js";
 import { CivitasError, ErrorCode } from "../util/errors.js";
-/* eslint-enable no-restricted-imports */
 import { getNodeSuite } from "./node-suites.js";
 import { SUITE_IDS } from "./suite.js";
 import type { CryptoSuite, SuiteId } from "./suite.js";
@@ -224,7 +220,9 @@ export function decryptKey(file: KeyFile | unknown, passphrase: string | Uint8Ar
       const decipher = createDecipheriv("aes-256-gcm", key, fromHex(f.cipher.iv));
       decipher.setAAD(aad(f.suite, f.address, f.publicKey));
       decipher.setAuthTag(fromHex(f.cipher.tag));
-      secretKey = new Uint8Array(Buffer.concat([decipher.update(fromHex(f.ciphertext)), decipher.final()]));
+      const plaintext = Buffer.concat([decipher.update(fromHex(f.ciphertext)), decipher.final()]);
+      secretKey = new Uint8Array(plaintext);
+      plaintext.fill(0);
     } catch {
       throw invalid("key file was modified: authentication failed", { address: f.address });
     }
@@ -268,20 +266,26 @@ export function saveKeyFile(dir: string, name: string, file: KeyFile): string {
     }
   };
   const exists = (): CivitasError => new CivitasError(ErrorCode.KEY_EXISTS, `key file already exists: ${name}`, { name, path: target });
-  writeNew(tmp);
   try {
-    linkSync(tmp, target);
-  } catch (e) {
-    if (errno(e) === "EEXIST") throw exists();
-    // Filesystems without hard links: exclusive create is still no-overwrite, just not atomic.
+    writeNew(tmp);
     try {
-      writeNew(target);
-    } catch (e2) {
-      if (errno(e2) === "EEXIST") throw exists();
-      throw e2;
+      linkSync(tmp, target);
+    } catch (e) {
+      if (errno(e) === "EEXIST") throw exists();
+      // Filesystems without hard links: exclusive create is still no-overwrite, just not atomic.
+      try {
+        writeNew(target);
+      } catch (e2) {
+        if (errno(e2) === "EEXIST") throw exists();
+        throw e2;
+      }
     }
   } finally {
-    unlinkSync(tmp);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created, or already gone: nothing to clean up
+    }
   }
   return target;
 }

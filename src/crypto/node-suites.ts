@@ -14,12 +14,8 @@
 import { createECDH, createHash, randomBytes } from "node:crypto";
 import sodium from "sodium-native";
 import { weierstrass } from "@noble/curves/abstract/weierstrass.js";
-// The config's "util"/"crypto" patterns are meant for node: built-ins but, being gitignore-style,
-// also match src/util and src/crypto; only project imports sit inside this block.
-/* eslint-disable no-restricted-imports */
 import { concatBytes, equalBytes, fromHex, toHex, utf8 } from "../util/bytes.js";
 import { CivitasError, ErrorCode } from "../util/errors.js";
-/* eslint-enable no-restricted-imports */
 import type { CryptoSuite, KeyPair, SuiteId } from "./suite.js";
 
 /** Least-recently-used map; a Map keeps insertion order, so the first key is the oldest. */
@@ -209,7 +205,7 @@ interface Sm2KeyEntry {
 }
 // Decoding is cheap next to a scalar multiplication; the win is the per-key window table
 // (about 116 KB, built in ~10 ms) that makes [t]P ~2.5x faster for keys that sign repeatedly,
-// e.g. validators. Only HOT_CAPACITY keys hold a table at a time.
+// e.g. validators. Only the 64 keys in SM2_HOT hold a table at a time.
 const SM2_KEYS = new Lru<Sm2KeyEntry>(1024);
 const SM2_HOT = new Lru<Sm2KeyEntry>(64);
 const HOT_AFTER_USES = 4;
@@ -356,8 +352,8 @@ const sm2Sm3: CryptoSuite = Object.freeze({
 
 // ---------------------------------------------------------------------------------------------
 // Known-answer self-test, once per process (and per worker thread). The rules above lean on what
-// the bundled libsodium and OpenSSL do today; if an upgrade changes a verdict (libsodium >= 1.0.19
-// style cofactored verification would accept the mixed-order-R vector below), a node must refuse
+// the bundled libsodium and OpenSSL do today; if an upgrade changes a verdict (the cofactored-style
+// verifier in newer libsodium code would accept the mixed-order-R vector below), a node must refuse
 // to start rather than silently fork from the rest of the network.
 
 const KAT = {

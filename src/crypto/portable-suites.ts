@@ -11,12 +11,8 @@ import { HashMD } from "@noble/hashes/_md.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { clean, createHasher, randomBytes, rotl } from "@noble/hashes/utils.js";
-// The config's "util"/"crypto" patterns are meant for node: built-ins but, being gitignore-style,
-// also match src/util and src/crypto; only project imports sit inside this block.
-/* eslint-disable no-restricted-imports */
 import { concatBytes, equalBytes, toHex, utf8 } from "../util/bytes.js";
 import { CivitasError, ErrorCode } from "../util/errors.js";
-/* eslint-enable no-restricted-imports */
 import type { CryptoSuite, KeyPair, SuiteId } from "./suite.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -242,8 +238,10 @@ const SM2_GY = 0xbc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a
 const Sm2Point = weierstrass({ p: SM2_P, n: SM2_N, h: 1n, a: SM2_A, b: SM2_B, Gx: SM2_GX, Gy: SM2_GY });
 const Sm2Fn = Sm2Point.Fn;
 
-/** GM/T 0009-2012 default signer ID. */
-export const SM2_DEFAULT_ID = utf8("1234567812345678");
+/** GM/T 0009-2012 default signer ID, the only one the sm2-sm3 suite uses. */
+export const SM2_DEFAULT_ID = "1234567812345678";
+// Private bytes: an exported array could be mutated and would silently change every Z value.
+const DEFAULT_ID = utf8(SM2_DEFAULT_ID);
 
 const SM2_CURVE_BYTES = concatBytes(...[SM2_A, SM2_B, SM2_GX, SM2_GY].map(bigToBytes32BE));
 
@@ -254,10 +252,10 @@ function zPrefix(id: Uint8Array): Uint8Array {
 }
 // Z = SM3(ENTL || ID || a || b || xG || yG || xA || yA): the part before xA is fixed per ID, so
 // the default ID's hash state is computed once and cloned.
-const DEFAULT_Z_STATE = sm3.create().update(zPrefix(SM2_DEFAULT_ID));
+const DEFAULT_Z_STATE = sm3.create().update(zPrefix(DEFAULT_ID));
 
 function sm2Digest(message: Uint8Array, publicKey: Uint8Array, id: Uint8Array): bigint {
-  const zState = equalBytes(id, SM2_DEFAULT_ID) ? DEFAULT_Z_STATE.clone() : sm3.create().update(zPrefix(id));
+  const zState = equalBytes(id, DEFAULT_ID) ? DEFAULT_Z_STATE.clone() : sm3.create().update(zPrefix(id));
   const z = zState.update(publicKey.subarray(1)).digest();
   return bytesToBigBE(sm3.create().update(z).update(message).digest());
 }
@@ -286,7 +284,7 @@ function sm2Scalar(secretKey: Uint8Array): bigint {
 // so a broken RNG degrades to RFC 6979-style determinism instead of leaking the key.
 const sm3Drbg = createHmacDrbg<Uint8Array>(32, 32, (key: Uint8Array, msg: Uint8Array) => hmac(sm3, key, msg));
 
-function sm2Verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array, id: Uint8Array = SM2_DEFAULT_ID): boolean {
+function sm2Verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array, id: Uint8Array = DEFAULT_ID): boolean {
   try {
     if (!isBytes(message) || !isBytes(signature) || signature.length !== 64 || !isBytes(id)) return false;
     const P = decodeSm2PublicKey(publicKey);
@@ -316,7 +314,7 @@ function sm2Sign(message: Uint8Array, secretKey: Uint8Array, opts: Sm2SignOption
   if (!isBytes(message)) throw new TypeError("message must be a Uint8Array");
   const d = sm2Scalar(secretKey);
   const publicKey = Sm2Point.BASE.multiply(d).toBytes(false);
-  const e = sm2Digest(message, publicKey, opts.id ?? SM2_DEFAULT_ID);
+  const e = sm2Digest(message, publicKey, opts.id ?? DEFAULT_ID);
   const dInv = Sm2Fn.inv(d + 1n);
   const attempt = (k: bigint): Uint8Array | undefined => {
     if (k < 1n || k >= SM2_N) return undefined;

@@ -145,8 +145,7 @@ export class BlockRun {
     let failure: CivitasError | undefined;
     try {
       for (const call of tx.body.calls) {
-        const { def } = this.registry.method(call);
-        const args = this.registry.checkCall(call);
+        const { def, args } = this.registry.checkCall(call);
         meter.charge(def.gas, `${call.module}.${call.method}`);
         def.run(this.callContext(call.module, sender, txState, meter, events), args);
       }

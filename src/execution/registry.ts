@@ -38,9 +38,9 @@ export class ModuleRegistry {
   }
 
   /** Stateless check of one call: module, method and argument types. */
-  checkCall(call: Call): Record<string, ArgValue> {
+  checkCall(call: Call): { def: MethodDef; args: Record<string, ArgValue> } {
     const { def } = this.method(call);
-    return validateArgs(def.args, call.args, `${call.module}.${call.method}`);
+    return { def, args: validateArgs(def.args, call.args, `${call.module}.${call.method}`) };
   }
 
   query(moduleName: string, queryName: string): { module: Module; def: QueryDef } {

@@ -5,8 +5,6 @@
  * Producers throw TypeError on out-of-range arguments (a caller bug). Verifiers never throw:
  * their inputs come from untrusted peers, and every malformed input simply fails verification.
  */
-// The config's "util" pattern is meant for node:util but, being gitignore-style, matches src/util too.
-// eslint-disable-next-line no-restricted-imports
 import { concatBytes, equalBytes, fromHex, toHex } from "../util/bytes.js";
 
 export type HashFn = (data: Uint8Array) => Uint8Array;

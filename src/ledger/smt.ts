@@ -273,13 +273,18 @@ export class SparseMerkleTree {
       this.kind = K_UNKNOWN;
       return h;
     }
-    if (isZeroHash(h)) return this.build(depth, lo, hi, null, null);
+    if (isZeroHash(h)) return this.build(depth, lo, hi, null, null, -1);
     const enc = this.readNode(h, depth);
     if (enc[0] === LEAF_TAG) {
       const kh = enc.subarray(1, 1 + HASH_LEN);
       checkNode(sharesPrefix(kh, this.changes[lo].kh, depth), "smt: leaf off its path", h, depth);
-      // A change to this leaf's own key replaces it; otherwise it is carried into the rebuild.
-      return this.findKh(kh, lo, hi) ? this.build(depth, lo, hi, null, null) : this.build(depth, lo, hi, h, kh);
+      const m = this.findKh(kh, lo, hi);
+      if (m < 0) return this.build(depth, lo, hi, h, kh, -1);
+      const value = this.changes[m].value;
+      // Rewriting the value a key already has is common in execution: keep the stored leaf
+      // (no hashes, no put) and let it stand in for that change.
+      if (value !== undefined && equalBytes(value, enc.subarray(LEAF_HEADER + leafKeyLen(enc)))) return this.build(depth, lo, hi, h, kh, m);
+      return this.build(depth, lo, hi, null, null, -1);
     }
     checkNode(depth < KEY_BITS, "smt: internal node below the last bit", h);
     const left = enc.subarray(1, 1 + HASH_LEN);
@@ -299,10 +304,11 @@ export class SparseMerkleTree {
 
   /**
    * Builds the subtree at `depth` holding the inserts among changes[lo..hi) plus, if given, one
-   * existing leaf (`exHash`/`exKh`) not touched by them. Deletes here are of absent keys.
+   * existing leaf (`exHash`/`exKh`) whose key has no change here, or whose change is the no-op at
+   * index `skip`. Deletes here are of absent keys.
    */
-  private build(depth: number, lo: number, hi: number, exHash: Uint8Array | null, exKh: Uint8Array | null): Uint8Array {
-    const inserts = this.insertsBefore[hi] - this.insertsBefore[lo];
+  private build(depth: number, lo: number, hi: number, exHash: Uint8Array | null, exKh: Uint8Array | null, skip: number): Uint8Array {
+    const inserts = this.insertsBefore[hi] - this.insertsBefore[lo] - (skip >= lo && skip < hi ? 1 : 0);
     const total = inserts + (exHash === null ? 0 : 1);
     if (total === 0) {
       this.kind = K_UNKNOWN;
@@ -311,6 +317,7 @@ export class SparseMerkleTree {
     if (total === 1) {
       this.kind = K_LEAF;
       if (exHash !== null) return exHash;
+      // With no existing leaf here, `skip` (which travels with it) is outside [lo, hi).
       let i = lo;
       while (this.changes[i].value === undefined) i++;
       return this.makeLeaf(this.changes[i]);
@@ -319,9 +326,9 @@ export class SparseMerkleTree {
     assert(depth < KEY_BITS, "smt: two leaves share every key-hash bit");
     const mid = this.splitPoint(depth, lo, hi);
     const exBit = exKh === null ? -1 : bitAt(exKh, depth);
-    const l = exBit === 0 ? this.build(depth + 1, lo, mid, exHash, exKh) : this.build(depth + 1, lo, mid, null, null);
+    const l = exBit === 0 ? this.build(depth + 1, lo, mid, exHash, exKh, skip) : this.build(depth + 1, lo, mid, null, null, -1);
     const lk = this.kind;
-    const r = exBit === 1 ? this.build(depth + 1, mid, hi, exHash, exKh) : this.build(depth + 1, mid, hi, null, null);
+    const r = exBit === 1 ? this.build(depth + 1, mid, hi, exHash, exKh, skip) : this.build(depth + 1, mid, hi, null, null, -1);
     const rk = this.kind;
     return this.join(l, lk, r, rk, depth);
   }
@@ -405,18 +412,19 @@ export class SparseMerkleTree {
     return a;
   }
 
-  private findKh(kh: Uint8Array, lo: number, hi: number): boolean {
+  /** Index in [lo, hi) of the change whose kh equals `kh`, or -1. */
+  private findKh(kh: Uint8Array, lo: number, hi: number): number {
     const ch = this.changes;
     let a = lo;
     let b = hi;
     while (a < b) {
       const m = (a + b) >>> 1;
       const c = compareBytes(ch[m].kh, kh);
-      if (c === 0) return true;
+      if (c === 0) return m;
       if (c < 0) a = m + 1;
       else b = m;
     }
-    return false;
+    return -1;
   }
 
   private readNode(h: Uint8Array, depth: number): Uint8Array {

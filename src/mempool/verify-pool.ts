@@ -33,6 +33,7 @@ export class VerifyPool {
       w.on("message", (m: { id: number; results: Uint8Array }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
+        if (this.pending.size === 0) for (const x of this.workers) x.unref();
         p?.resolve(m.results);
       });
       w.on("error", (e) => this.failAll(e));
@@ -53,6 +54,8 @@ export class VerifyPool {
   private send(items: VerifyItem[]): Promise<Uint8Array> {
     const id = this.nextId++;
     const w = this.workers[this.next++ % this.workers.length];
+    // Workers keep the process alive only while they owe an answer.
+    if (this.pending.size === 0) for (const x of this.workers) x.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.postMessage({ id, messages: items.map((i) => i.message), signatures: items.map((i) => i.signature), publicKeys: items.map((i) => i.publicKey) });

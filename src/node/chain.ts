@@ -44,6 +44,8 @@ interface Executed {
   hash: Uint8Array;
   txs: Uint8Array[];
   txHashes: Uint8Array[];
+  /** Sender address of each transaction (for the account index). */
+  senders: Uint8Array[];
   receipts: Receipt[];
   changes: StateChange[];
   nodes: Map<string, [Uint8Array, Uint8Array]>;
@@ -130,7 +132,7 @@ export class Chain implements Application {
       };
       const hash = blockHash(this.suite, header);
       const block: Block = { header, txs: [], commit: { height: 0, round: 0, blockHash: hash, signatures: [] } };
-      await this.write({ header, hash, txs: [], txHashes: [], receipts: [], changes, nodes: nodes.added }, block);
+      await this.write({ header, hash, txs: [], txHashes: [], senders: [], receipts: [], changes, nodes: nodes.added }, block);
     }
     const head = decodeBlock(requireBlock(this.store, this.store.headHeight() as number));
     this.headHeader = head.header;
@@ -163,6 +165,7 @@ export class Chain implements Application {
     const run = this.executor.beginBlock(this.committedState, { chain: this.genesis.chainId, height: args.height, time: args.time, authority: this.genesis.authority });
     const txs: Uint8Array[] = [];
     const txHashes: Uint8Array[] = [];
+    const senders: Uint8Array[] = [];
     const receipts: Receipt[] = [];
     let bytes = 0;
     if (mempool) {
@@ -173,6 +176,7 @@ export class Chain implements Application {
         if (out.included) {
           txs.push(p.tx.bytes);
           txHashes.push(p.hash);
+          senders.push(p.tx.body.from);
           receipts.push(out.receipt);
           bytes += p.tx.bytes.length;
         } else if (out.error.code === ErrorCode.TX_NONCE_TOO_LOW || out.error.code === ErrorCode.TX_EXPIRED) {
@@ -181,12 +185,12 @@ export class Chain implements Application {
         }
       }
     }
-    const executed = this.finishBlock(run, args, txs, txHashes, receipts);
+    const executed = this.finishBlock(run, args, txs, txHashes, senders, receipts);
     this.proposals.set(toHex(executed.hash), executed);
     return { header: executed.header, hash: executed.hash, txs };
   }
 
-  private finishBlock(run: ReturnType<Executor["beginBlock"]>, args: { height: number; time: number; proposer: Uint8Array }, txs: Uint8Array[], txHashes: Uint8Array[], receipts: Receipt[]): Executed {
+  private finishBlock(run: ReturnType<Executor["beginBlock"]>, args: { height: number; time: number; proposer: Uint8Array }, txs: Uint8Array[], txHashes: Uint8Array[], senders: Uint8Array[], receipts: Receipt[]): Executed {
     const changes = run.finish();
     const nodes = new BufferedNodes(this.store);
     const stateRoot = new SparseMerkleTree(this.hashFn, nodes).update(this.headHeader.stateRoot, changes);
@@ -204,7 +208,7 @@ export class Chain implements Application {
       protocolVersion: PROTOCOL_VERSION,
       txCount: txs.length,
     };
-    return { header, hash: blockHash(this.suite, header), txs, txHashes, receipts, changes, nodes: nodes.added };
+    return { header, hash: blockHash(this.suite, header), txs, txHashes, senders, receipts, changes, nodes: nodes.added };
   }
 
   async validate(block: { header: BlockHeader; txs: Uint8Array[] }): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -252,7 +256,7 @@ export class Chain implements Application {
       else receipts.push(out.receipt);
       txHashes.push(hash);
     }
-    const executed = this.finishBlock(run, { height: h.height, time: h.time, proposer: h.proposer }, block.txs, txHashes, receipts);
+    const executed = this.finishBlock(run, { height: h.height, time: h.time, proposer: h.proposer }, block.txs, txHashes, decoded.map((t) => t.body.from), receipts);
     if (!equalBytes(executed.header.txRoot, h.txRoot)) fail("txRoot mismatch");
     if (!equalBytes(executed.header.receiptRoot, h.receiptRoot)) fail("receiptRoot mismatch");
     if (!equalBytes(executed.header.stateRoot, h.stateRoot)) fail("stateRoot mismatch");
@@ -278,10 +282,9 @@ export class Chain implements Application {
   private async write(e: Executed, block: Block): Promise<void> {
     const accountIndex: Array<{ address: Uint8Array; txIndex: number }> = [];
     const eventIndex: Array<{ type: string; txIndex: number; eventIndex: number }> = [];
-    const txs = block.txs.map((t) => decodeSignedTx(t));
     e.receipts.forEach((r, i) => {
       const seen = new Set<string>();
-      for (const a of [txs[i].body.from, ...r.events.flatMap((ev) => ev.accounts)]) {
+      for (const a of [e.senders[i], ...r.events.flatMap((ev) => ev.accounts)]) {
         const k = toHex(a);
         if (seen.has(k)) continue;
         seen.add(k);

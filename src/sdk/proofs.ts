@@ -127,6 +127,9 @@ export function verifyTxInclusion(
     const { header } = headerFromJson(txResponse.header);
     if (toHex(leafHash(h, fromHex(txBytesHex))) !== txResponse.proof.leafHash) return false;
     if (txResponse.proof.root !== toHex(header.txRoot)) return false;
+    // The tree size must come from the header, never from the proof (RFC 9162 verification
+    // only sees the size through the proof's shape).
+    if (txResponse.proof.treeSize !== header.txCount) return false;
     return verifyInclusionHex(h, txResponse.proof);
   } catch {
     return false;
