@@ -25,16 +25,18 @@ export async function buildApi(ctx: ApiContext, logger?: Logger): Promise<Fastif
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send(new CivitasError(ErrorCode.API_NOT_FOUND, `no route ${req.method} ${req.url}; see /docs`).toJSON());
-  });
-  if (ctx.config.api.rateLimitMax > 0) {
+  const rateLimited = ctx.config.api.rateLimitMax > 0;
+  if (rateLimited) {
     await app.register(fastifyRateLimit, {
       max: ctx.config.api.rateLimitMax,
       timeWindow: ctx.config.api.rateLimitWindowMs,
       errorResponseBuilder: (_req, c) => ({ statusCode: 429, ...new CivitasError(ErrorCode.API_RATE_LIMITED, `rate limit of ${c.max} requests per ${c.after} exceeded; retry later`, { max: c.max }).toJSON() }),
     });
   }
+  // Probing unknown routes counts against the rate limit too.
+  app.setNotFoundHandler({ preHandler: rateLimited ? app.rateLimit() : undefined }, (req, reply) => {
+    void reply.status(404).send(new CivitasError(ErrorCode.API_NOT_FOUND, `no route ${req.method} ${req.url}; see /docs`).toJSON());
+  });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",

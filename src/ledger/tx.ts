@@ -62,6 +62,10 @@ export function encodeTxBody(body: TxBody): Uint8Array {
 export function decodeTxBody(bytes: Uint8Array): TxBody {
   const r = FieldReader.of(decode(bytes), "tx.body", ErrorCode.TX_MALFORMED).only("v", "chain", "from", "nonce", "expires", "gasLimit", "calls", "memo");
   if (r.uint("v") !== TX_VERSION) throw new CivitasError(ErrorCode.CODEC_BAD_VERSION, `unsupported transaction version ${String(r.raw("v"))}`);
+  const callsRaw = r.raw("calls");
+  if (Array.isArray(callsRaw) && callsRaw.length > TX_LIMITS.maxCalls) throw new CivitasError(ErrorCode.TX_TOO_MANY_CALLS, `a transaction may carry at most ${TX_LIMITS.maxCalls} calls`, { limit: TX_LIMITS.maxCalls, got: callsRaw.length });
+  const memoRaw = r.raw("memo");
+  if (typeof memoRaw === "string" && memoRaw.length > TX_LIMITS.maxMemoChars) throw new CivitasError(ErrorCode.TX_MEMO_TOO_LARGE, `memo may be at most ${TX_LIMITS.maxMemoChars} characters`, { limit: TX_LIMITS.maxMemoChars, got: memoRaw.length });
   const rawCalls = r.array("calls", TX_LIMITS.maxCalls);
   if (rawCalls.length === 0) throw new CivitasError(ErrorCode.TX_MALFORMED, "tx.body.calls: at least one call is required", { field: "tx.body.calls" });
   const calls = rawCalls.map((c, i) => {
@@ -128,10 +132,14 @@ export function txToJson(tx: SignedTx, hash: Uint8Array): Record<string, unknown
   };
 }
 
-/** Bytes become 0x-hex strings, bigints decimal strings: a lossless, readable JSON view. */
+/**
+ * A lossless, readable JSON view: bytes become 0x-hex strings; integers are JSON numbers when
+ * they are safe integers and decimal strings beyond 2^53 (the same rule whether the value was
+ * built as a bigint or decoded from storage, so every API path shows one form).
+ */
 export function cborToJson(v: CborValue): unknown {
   if (v instanceof Uint8Array) return "0x" + toHex(v);
-  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "bigint") return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
   if (Array.isArray(v)) return v.map(cborToJson);
   if (v !== null && typeof v === "object") {
     const o: Record<string, unknown> = {};

@@ -80,7 +80,9 @@ export class Mempool {
     try {
       tx = decodeSignedTx(raw);
     } catch (e) {
-      if (isCivitasError(e)) throw new CivitasError(ErrorCode.TX_MALFORMED, e.message, { cause: e.code, ...e.details });
+      // Transaction-level codes (too many calls, memo too large) pass through; encoding faults
+      // are all TX_MALFORMED with the codec's code as the cause.
+      if (isCivitasError(e) && !e.code.startsWith("TX_")) throw new CivitasError(ErrorCode.TX_MALFORMED, e.message, { cause: e.code, ...e.details });
       throw e;
     }
     if (tx.body.chain !== this.opts.chain) throw new CivitasError(ErrorCode.TX_WRONG_CHAIN, `transaction is for chain '${tx.body.chain}', this is '${this.opts.chain}'`, { expected: this.opts.chain, got: tx.body.chain });
@@ -134,6 +136,8 @@ export class Mempool {
       throw new CivitasError(ErrorCode.TX_NONCE_TOO_HIGH, `nonce ${tx.body.nonce} is too far ahead; the account's next nonce is ${next} and at most ${this.opts.maxPendingPerAccount} may be pending`, { expected: next, got: tx.body.nonce });
     }
     const mine = this.bySender.get(sender);
+    // The issue's admission order: nonce and expiry, then the caps, then dedup. With the nonce
+    // window equal to the per-account cap, a resend from a full account reports the cap.
     if (mine && mine.size >= this.opts.maxPendingPerAccount) throw new CivitasError(ErrorCode.TX_ACCOUNT_PENDING_LIMIT, `account already has ${mine.size} pending transactions`, { limit: this.opts.maxPendingPerAccount });
     if (this.byHash.size >= this.opts.maxPendingTotal) throw new CivitasError(ErrorCode.TX_MEMPOOL_FULL, "the mempool is full; retry later", { limit: this.opts.maxPendingTotal });
     const hash = this.deps.suite.hash(tx.bodyBytes);

@@ -133,7 +133,9 @@ export class CivitasClient {
   async send(wallet: Wallet, calls: CallInput[], o: { memo?: string; gasLimit?: number; wait?: boolean; timeoutMs?: number; nonce?: number } = {}): Promise<TxResponse> {
     const status = await this.status();
     const nonce = o.nonce ?? (await this.getAccount(wallet.address)).nonce;
-    const tx = wallet.buildTx({ chain: status.chain.chainId, nonce, calls, memo: o.memo, gasLimit: o.gasLimit });
+    // Stay inside the chain's expiry window (default 10 minutes, less if the chain allows less).
+    const window = typeof status.chain.maxTxExpiryMs === "number" ? Math.min(status.chain.maxTxExpiryMs - 1_000, 10 * 60_000) : 10 * 60_000;
+    const tx = wallet.buildTx({ chain: status.chain.chainId, nonce, calls, memo: o.memo, gasLimit: o.gasLimit, expires: Date.now() + window });
     const { hash } = await this.submit(tx);
     if (hash !== toHex(txHash(wallet.suite, tx))) throw new ApiError(0, "HASH_MISMATCH", "node reported a different transaction hash");
     if (o.wait === false) return { hash, status: "pending" };

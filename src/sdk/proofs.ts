@@ -35,11 +35,19 @@ export function consistencyProof(leaves: string[], size1: number, suite?: SuiteI
 
 /** True iff `proof` shows `leafHash` at `index` in the tree of `treeSize` with `root`. Never throws. */
 export function verifyInclusion(p: HexInclusionProof, suite?: SuiteId): boolean {
-  return verifyInclusionHex(hasher(suite), p);
+  try {
+    return verifyInclusionHex(hasher(suite), p);
+  } catch {
+    return false; // an unknown suite name, too, is a failed verification
+  }
 }
 
 export function verifyConsistency(p: HexConsistencyProof, suite?: SuiteId): boolean {
-  return verifyConsistencyHex(hasher(suite), p);
+  try {
+    return verifyConsistencyHex(hasher(suite), p);
+  } catch {
+    return false;
+  }
 }
 
 /** Leaf hash of raw entry bytes given as hex. */

@@ -118,9 +118,9 @@ describe("API errors on a producing node", () => {
     expectError(r, 400, "TX_MALFORMED", "0x-prefixed non-hex");
     // Limits enforced while decoding the body are reported as malformed too.
     const manyCalls = dev.sign(a1, { nonce: 0, calls: Array.from({ length: 17 }, () => transferCall(a2.address)) });
-    expectError(await submit(manyCalls), 400, "TX_MALFORMED", "17 calls");
+    expectError(await submit(manyCalls), 400, "TX_TOO_MANY_CALLS", "17 calls");
     expectError(await submit(dev.sign(a1, { nonce: 0, calls: [] })), 400, "TX_MALFORMED", "no calls");
-    expectError(await submit(dev.transfer(a1, a2.address, 1n, 0, { memo: "m".repeat(257) })), 400, "TX_MALFORMED", "memo of 257 chars");
+    expectError(await submit(dev.transfer(a1, a2.address, 1n, 0, { memo: "m".repeat(257) })), 400, "TX_MEMO_TOO_LARGE", "memo of 257 chars");
     await assertUnchanged(dev, snap);
   });
 

@@ -214,6 +214,8 @@ describe("node API (ed25519-sha256)", () => {
       const g = await dev.client.getTx(hashOf(dev, t));
       assert.equal(g.receipt?.status, "ok");
       assert.equal(verifyTxInclusion({ proof: g.proof!, header: g.header! }, g.raw!), true);
+      assert.equal(g.proof!.treeSize, g.header!.txCount);
+      assert.equal(verifyTxInclusion({ proof: { ...g.proof!, treeSize: g.proof!.treeSize + 1 }, header: g.header! }, g.raw!), false, "size must match the header's txCount");
     }
   });
 

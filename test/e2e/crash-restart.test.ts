@@ -19,7 +19,7 @@ import { txHash } from "../../src/ledger/tx.js";
 import { Wallet } from "../../src/sdk/wallet.js";
 import { toHex } from "../../src/util/bytes.js";
 import type { Proc } from "./helpers/proc-node.js";
-import { describeRun, freePort, getJson, killAll, postJson, runCli, startNode } from "./helpers/proc-node.js";
+import { describeRun, freePort, getJson, killAll, mapLimit, postJson, runCli, startNode } from "./helpers/proc-node.js";
 import { testRng } from "./helpers/proc-rand.js";
 
 const SUITE_ID = "ed25519-sha256" as const;
@@ -59,16 +59,6 @@ after(async () => {
   await killAll();
   for (const d of tmpDirs) await rm(d, { recursive: true, force: true });
 });
-
-/** Runs `f` over `items` with at most `n` in flight. */
-async function pool<T>(items: T[], n: number, f: (x: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (i < items.length) await f(items[i++]);
-    }),
-  );
-}
 
 test("SIGKILL at random moments: committed transactions survive every restart and the chain verifies", { timeout: 150_000 }, async (t) => {
   const rng = testRng("crash-restart");
@@ -152,7 +142,7 @@ test("SIGKILL at random moments: committed transactions survive every restart an
     const maxHeight = Math.max(0, ...[...committed.values()].map((c) => c.height));
     assert.ok(status.head.height >= maxHeight, `${label}: head ${status.head.height} is below the highest reported commit ${maxHeight}`);
     let withReceipt = 0;
-    await pool([...committed.values()], 16, async (c) => {
+    await mapLimit([...committed.values()], 16, async (c) => {
       const g = await getJson<TxJson>(`${url}/v1/txs/${c.hash}`);
       assert.equal(g.status, 200, `${label}: tx ${c.hash} (reported committed at ${c.height}) is gone: ${JSON.stringify(g.body)}`);
       assert.equal(g.body.status, "committed", `${label}: tx ${c.hash} is not committed after restart`);
@@ -251,7 +241,7 @@ test("SIGKILL at random moments: committed transactions survive every restart an
       assert.equal(acct.nonce, nonces[w]);
       totalTxs += acct.nonce;
       const candidates = [...byWalletNonce.entries()].filter(([k]) => k.startsWith(`${w}/`));
-      await pool(candidates, 16, async ([k, hashes]) => {
+      await mapLimit(candidates, 16, async ([k, hashes]) => {
         const nonce = Number(k.split("/")[1]);
         let found = 0;
         for (const h of hashes) {

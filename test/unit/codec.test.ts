@@ -381,7 +381,7 @@ test("any accepted input is exactly the canonical encoding of what it decodes to
   let accepted = 0;
   fc.assert(
     fc.property(value, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom("set", "insert", "delete")), { minLength: 1, maxLength: 3 }), (x, edits) => {
-      let b = Array.from(encode(x));
+      const b = Array.from(encode(x));
       for (const [pos, byte, op] of edits) {
         const i = b.length === 0 ? 0 : pos % (b.length + (op === "insert" ? 1 : 0));
         if (op === "set" && b.length) b[i] = byte;

@@ -1,13 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { hash as nodeHash } from "node:crypto";
 import fc from "fast-check";
 import { compareBytes, concatBytes, equalBytes, fromHex, toHex, utf8 } from "../../src/util/bytes.js";
 import { CivitasError, ErrorCode } from "../../src/util/errors.js";
 import type { HashFn, SmtNodeStore, SmtProof } from "../../src/ledger/smt.js";
 import { EMPTY_ROOT, MemoryNodeStore, SparseMerkleTree, verifySmtProof } from "../../src/ledger/smt.js";
 
-const sha256: HashFn = (d) => new Uint8Array(createHash("sha256").update(d).digest());
+// One-shot crypto.hash measured ~2x faster than createHash().update().digest() on Node 20.
+const sha256: HashFn = (d) => new Uint8Array(nodeHash("sha256", d, "buffer"));
 // Zeroing the top 24 bits makes every key hash share a 24-bit prefix, so every tree is a long
 // chain of (Empty, Internal) nodes: the shape the canonical-collapse rules are most fragile on.
 const deepHash: HashFn = (d) => {

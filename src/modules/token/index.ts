@@ -1,6 +1,7 @@
 /**
  * `token`: the chain's native unit. Balances are u64; the chain authority mints and burns.
  * State: `token/bal/<address>` -> CBOR uint (absent = 0), `token/supply` -> CBOR uint.
+ * Event amounts are decimal strings: amounts are u64 and JSON clients must not lose precision.
  */
 import { decode, encode } from "../../codec/index.js";
 import { asBigInt } from "../../codec/index.js";
@@ -52,7 +53,7 @@ export const tokenModule: Module = {
         if (amount === 0n) throw new CivitasError(ErrorCode.EXEC_INVALID, "amount must be positive");
         debit(ctx, ctx.sender, amount);
         credit(ctx, to, amount);
-        ctx.emit("Transfer", { from: ctx.sender, to, amount }, ctx.sender === to ? [to] : [ctx.sender, to]);
+        ctx.emit("Transfer", { from: ctx.sender, to, amount: amount.toString() }, ctx.sender === to ? [to] : [ctx.sender, to]);
       },
     },
     mint: {
@@ -66,7 +67,7 @@ export const tokenModule: Module = {
         if (amount === 0n) throw new CivitasError(ErrorCode.EXEC_INVALID, "amount must be positive");
         writeUint(ctx, SUPPLY, readUint(ctx.get(SUPPLY)) + amount);
         credit(ctx, to, amount);
-        ctx.emit("Mint", { to, amount }, [to]);
+        ctx.emit("Mint", { to, amount: amount.toString() }, [to]);
       },
     },
     burn: {
@@ -80,7 +81,7 @@ export const tokenModule: Module = {
         if (amount === 0n) throw new CivitasError(ErrorCode.EXEC_INVALID, "amount must be positive");
         debit(ctx, from, amount);
         writeUint(ctx, SUPPLY, readUint(ctx.get(SUPPLY)) - amount);
-        ctx.emit("Burn", { from, amount }, [from]);
+        ctx.emit("Burn", { from, amount: amount.toString() }, [from]);
       },
     },
   },

@@ -204,6 +204,21 @@ export async function startNode(home: string, env: Record<string, string | undef
   }
 }
 
+/** Runs `f` over `items` with at most `n` in flight; results in input order. */
+export async function mapLimit<T, R>(items: T[], n: number, f: (x: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await f(items[i], i);
+      }
+    }),
+  );
+  return out;
+}
+
 /** GETs a JSON document; returns the status and parsed body. */
 export async function getJson<T = Record<string, unknown>>(url: string, timeoutMs = 15_000): Promise<{ status: number; body: T }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
