@@ -102,7 +102,9 @@ async function main(): Promise<void> {
     txHashes.push(currentHashes);
   }
 
-  const node = spawn(process.execPath, [cli, "start", "--home", join(home, "node")], { env: { ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  // BENCH_NODE_FLAGS passes V8/Node flags to the node process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const node = spawn(process.execPath, [...nodeFlags, cli, "start", "--home", join(home, "node")], { env: { ...env }, stdio: ["ignore", "ignore", "inherit"] });
   const url = `http://127.0.0.1:${port}`;
   try {
     for (let i = 0; ; i++) {

@@ -185,10 +185,22 @@ function write(w: Writer, v: unknown, depth: number): void {
   }
 }
 
+// One scratch writer, reused: encoding never re-enters itself, and a fresh buffer per call was
+// a measurable share of allocation (GC) on the block-building path.
+const scratch = new Writer(64 * 1024);
+
 export function encode(value: CborValue): Uint8Array {
-  const w = new Writer();
-  write(w, value, 0);
-  return w.buf.slice(0, w.pos);
+  scratch.pos = 0;
+  try {
+    write(scratch, value, 0);
+    return scratch.buf.slice(0, scratch.pos);
+  } finally {
+    // A huge value must not pin a huge scratch buffer for the life of the process.
+    if (scratch.buf.length > 1024 * 1024) {
+      scratch.buf = new Uint8Array(64 * 1024);
+      scratch.view = new DataView(scratch.buf.buffer);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- decoder

@@ -56,9 +56,9 @@ function bad(field: string, why: string): never {
   throw new CivitasError(ErrorCode.GENESIS_INVALID, `genesis.${field}: ${why}`, { field });
 }
 
-function int(o: Record<string, unknown>, field: string, min: number, max: number, dflt?: number): number {
+function int(o: Record<string, unknown>, field: string, min: number, max: number, dflt?: number, path = field): number {
   const v = o[field] ?? dflt;
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) bad(field, `expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) bad(path, `expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -88,7 +88,7 @@ export function parseGenesis(input: unknown): Genesis {
     if (!isHex(x.publicKey) || (x.publicKey as string).startsWith("0x")) bad(`validators[${i}].publicKey`, "expected the public key as lowercase hex");
     if (keys.has(x.publicKey as string)) bad(`validators[${i}].publicKey`, "duplicate validator key");
     keys.add(x.publicKey as string);
-    return { name, publicKey: x.publicKey as string, power: int(x, "power", 1, 1_000_000, 1) };
+    return { name, publicKey: x.publicKey as string, power: int(x, "power", 1, 1_000_000, 1, `validators[${i}].power`) };
   });
   if (!Array.isArray(o.balances ?? [])) bad("balances", "expected an array");
   const seen = new Set<string>();
@@ -99,7 +99,8 @@ export function parseGenesis(input: unknown): Genesis {
     if (typeof x.address !== "string" || !ADDRESS.test(x.address)) bad(`balances[${i}].address`, "expected an address 0x + 40 lowercase hex");
     if (seen.has(x.address)) bad(`balances[${i}].address`, "duplicate address");
     seen.add(x.address);
-    const amount = typeof x.amount === "number" ? String(x.amount) : x.amount;
+    // Only safe integers: JSON.parse has already rounded a larger number literal.
+    const amount = typeof x.amount === "number" && Number.isSafeInteger(x.amount) ? String(x.amount) : x.amount;
     if (typeof amount !== "string" || !AMOUNT.test(amount) || BigInt(amount) > MAX_U64) bad(`balances[${i}].amount`, "expected a non-negative integer (decimal string) below 2^64");
     total += BigInt(amount);
     return { address: x.address, amount };

@@ -154,9 +154,12 @@ export class Mempool {
 
   /** Pending transactions in arrival order (a snapshot; safe to remove while iterating). */
   *candidates(): Generator<PendingTx> {
-    const end = this.queue.length;
+    // Iterate the array as it is now: compact() (run by remove()) replaces this.queue with a
+    // shorter array, and indexing the new one with old positions would skip or crash.
+    const queue = this.queue;
+    const end = queue.length;
     for (let i = this.head; i < end; i++) {
-      const e = this.queue[i];
+      const e = queue[i];
       if (!e.removed) yield e;
     }
   }

@@ -47,6 +47,8 @@ interface Executed {
   /** Sender address of each transaction (for the account index). */
   senders: Uint8Array[];
   receipts: Receipt[];
+  /** Canonical encodings of `receipts` (committed by receiptRoot, stored as they are). */
+  receiptBytes: Uint8Array[];
   changes: StateChange[];
   nodes: Map<string, [Uint8Array, Uint8Array]>;
 }
@@ -132,7 +134,7 @@ export class Chain implements Application {
       };
       const hash = blockHash(this.suite, header);
       const block: Block = { header, txs: [], commit: { height: 0, round: 0, blockHash: hash, signatures: [] } };
-      await this.write({ header, hash, txs: [], txHashes: [], senders: [], receipts: [], changes, nodes: nodes.added }, block);
+      await this.write({ header, hash, txs: [], txHashes: [], senders: [], receipts: [], receiptBytes: [], changes, nodes: nodes.added }, block);
     }
     const head = decodeBlock(requireBlock(this.store, this.store.headHeight() as number));
     this.headHeader = head.header;
@@ -192,6 +194,7 @@ export class Chain implements Application {
 
   private finishBlock(run: ReturnType<Executor["beginBlock"]>, args: { height: number; time: number; proposer: Uint8Array }, txs: Uint8Array[], txHashes: Uint8Array[], senders: Uint8Array[], receipts: Receipt[]): Executed {
     const changes = run.finish();
+    const receiptBytes = receipts.map(encodeReceipt);
     const nodes = new BufferedNodes(this.store);
     const stateRoot = new SparseMerkleTree(this.hashFn, nodes).update(this.headHeader.stateRoot, changes);
     const header: BlockHeader = {
@@ -200,7 +203,7 @@ export class Chain implements Application {
       time: args.time,
       prevHash: this.headHash,
       txRoot: rootFromLeafHashes(this.hashFn, txs.map((t) => leafHash(this.hashFn, t))),
-      receiptRoot: rootFromLeafHashes(this.hashFn, receipts.map((r) => leafHash(this.hashFn, encodeReceipt(r)))),
+      receiptRoot: rootFromLeafHashes(this.hashFn, receiptBytes.map((r) => leafHash(this.hashFn, r))),
       stateRoot,
       validatorSetHash: this.valSetHash,
       nextValidatorSetHash: this.valSetHash,
@@ -208,7 +211,7 @@ export class Chain implements Application {
       protocolVersion: PROTOCOL_VERSION,
       txCount: txs.length,
     };
-    return { header, hash: blockHash(this.suite, header), txs, txHashes, senders, receipts, changes, nodes: nodes.added };
+    return { header, hash: blockHash(this.suite, header), txs, txHashes, senders, receipts, receiptBytes, changes, nodes: nodes.added };
   }
 
   async validate(block: { header: BlockHeader; txs: Uint8Array[] }): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -297,7 +300,7 @@ export class Chain implements Application {
       hash: e.hash,
       blockBytes: encodeBlock(block),
       txHashes: e.txHashes,
-      receipts: e.receipts.map(encodeReceipt),
+      receipts: e.receiptBytes,
       stateChanges: e.changes,
       smtNodes: [...e.nodes.values()],
       accountIndex,

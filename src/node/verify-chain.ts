@@ -49,7 +49,12 @@ export async function verifyChain(dataPath: string, genesis: Genesis, onProgress
     for (let h = 1; h <= head; h++) {
       const bytes = source.getBlockBytes(h);
       if (!bytes) throw new CivitasError(ErrorCode.CHAIN_CORRUPT, `block ${h} is missing`);
-      const block = decodeBlock(bytes);
+      let block: ReturnType<typeof decodeBlock>;
+      try {
+        block = decodeBlock(bytes);
+      } catch (e) {
+        throw new CivitasError(ErrorCode.CHAIN_CORRUPT, `block ${h} cannot be decoded: ${(e as Error).message}`, { height: h });
+      }
       try {
         await replay.commit(block);
       } catch (e) {

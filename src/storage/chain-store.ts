@@ -43,7 +43,6 @@ export class ChainStore {
   private readonly blocks: Bin;
   private readonly blockHashes: Bin;
   private readonly txs: Bin;
-  private readonly receipts: Bin;
   private readonly state: Bin;
   private readonly smt: Bin;
   private readonly meta: Bin;
@@ -57,7 +56,6 @@ export class ChainStore {
     this.blocks = sub("blocks");
     this.blockHashes = sub("block_hashes");
     this.txs = sub("txs");
-    this.receipts = sub("receipts");
     this.state = sub("state");
     this.smt = sub("smt_nodes");
     this.meta = sub("meta");
@@ -98,13 +96,18 @@ export class ChainStore {
     return v ? readU64be(v) : undefined;
   }
 
+  /**
+   * `txs` maps a transaction hash to height (8 bytes) || index (4 bytes) || receipt: one put per
+   * transaction instead of two, since the two are always read together or not at all.
+   */
   txLocation(hash: Uint8Array): TxLocation | undefined {
-    const v = this.bin(this.txs, hash);
+    const v = this.txs.getBinary(hash);
     return v ? { height: readU64be(v), index: readU32be(v, 8) } : undefined;
   }
 
   getReceiptBytes(txHash: Uint8Array): Uint8Array | undefined {
-    return this.bin(this.receipts, txHash);
+    const v = this.txs.getBinary(txHash);
+    return v ? new Uint8Array(v.subarray(12)) : undefined;
   }
 
   getState(key: Uint8Array): Uint8Array | undefined {
@@ -122,12 +125,14 @@ export class ChainStore {
     assert(w.height === (head === undefined ? 0 : head + 1), "blocks must be committed in height order", { head, height: w.height });
     assert(w.txHashes.length === w.receipts.length, "one receipt per transaction");
     const hkey = u64be(w.height);
-    await this.env.transaction(() => {
+    // childTransaction, not transaction: lmdb-js aborts only a child transaction when the
+    // callback throws; with transaction() the writes made before the throw stay in the batch
+    // and are committed (with the next block, or on their own).
+    await this.env.childTransaction(() => {
       this.blocks.putSync(hkey, w.blockBytes);
       this.blockHashes.putSync(w.hash, hkey);
       for (let i = 0; i < w.txHashes.length; i++) {
-        this.txs.putSync(w.txHashes[i], concatBytes(hkey, u32be(i)));
-        this.receipts.putSync(w.txHashes[i], w.receipts[i]);
+        this.txs.putSync(w.txHashes[i], concatBytes(hkey, u32be(i), w.receipts[i]));
       }
       for (const c of w.stateChanges) {
         if (c.value === undefined) this.state.removeSync(c.key);

@@ -1,13 +1,25 @@
 /** Fixed-width big-endian key parts: LMDB sorts keys bytewise, so these sort numerically. */
 export function u64be(n: number): Uint8Array {
   const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n));
+  const hi = Math.floor(n / 0x100000000);
+  const lo = n >>> 0;
+  b[0] = hi >>> 24;
+  b[1] = hi >>> 16;
+  b[2] = hi >>> 8;
+  b[3] = hi;
+  b[4] = lo >>> 24;
+  b[5] = lo >>> 16;
+  b[6] = lo >>> 8;
+  b[7] = lo;
   return b;
 }
 
 export function u32be(n: number): Uint8Array {
   const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n);
+  b[0] = n >>> 24;
+  b[1] = n >>> 16;
+  b[2] = n >>> 8;
+  b[3] = n;
   return b;
 }
 

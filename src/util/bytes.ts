@@ -1,18 +1,30 @@
 /** Byte helpers that work in Node and browsers (no Buffer in the public surface). */
 const HEX = /^(?:[0-9a-f]{2})*$/;
+const BYTE_TO_HEX: string[] = Array.from({ length: 256 }, (_, i) => (i < 16 ? "0" : "") + i.toString(16));
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) NIBBLE[97 + i] = 10 + i;
 
 export function toHex(b: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < b.length; i++) s += (b[i] < 16 ? "0" : "") + b[i].toString(16);
+  for (let i = 0; i < b.length; i++) s += BYTE_TO_HEX[b[i]];
   return s;
 }
 
 /** Strict lowercase hex (an optional 0x prefix is accepted); throws TypeError otherwise. */
 export function fromHex(h: string): Uint8Array {
-  const s = h.startsWith("0x") ? h.slice(2) : h;
-  if (!HEX.test(s)) throw new TypeError("not lowercase even-length hex");
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  const off = h.startsWith("0x") ? 2 : 0;
+  const n = h.length - off;
+  if (n % 2 !== 0) throw new TypeError("not lowercase even-length hex");
+  const out = new Uint8Array(n / 2);
+  for (let i = 0; i < out.length; i++) {
+    const a = h.charCodeAt(off + 2 * i);
+    const b = h.charCodeAt(off + 2 * i + 1);
+    const hi = a < 128 ? NIBBLE[a] : -1;
+    const lo = b < 128 ? NIBBLE[b] : -1;
+    if (hi < 0 || lo < 0) throw new TypeError("not lowercase even-length hex");
+    out[i] = (hi << 4) | lo;
+  }
   return out;
 }
 

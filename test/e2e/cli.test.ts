@@ -117,20 +117,31 @@ test("keys: new, list, show --check, export-public, and their errors", async () 
   assert.equal(await readFile(join(keysDir, "alice.json"), "utf8"), aliceFileBefore, "alice's key file was not replaced");
 });
 
+/** A home initialised once by the CLI, shared by the init and start tests. */
+let initialised: Promise<string> | undefined;
+function initialisedHome(): Promise<string> {
+  initialised ??= (async () => {
+    const home = join(root, "init-home");
+    const r = await cli(["init", "--home", home, "--chain-id", "cli-init"], 0, { CIVITAS_PASSPHRASE: PASS });
+    assert.match(r.stdout, /initialised .*init-home\n\s+chain\s+cli-init \(ed25519-sha256, solo\)/);
+    return home;
+  })();
+  return initialised;
+}
+
 test("init refuses bad flags, a second init and a malformed genesis, naming the field", async () => {
   const env = { CIVITAS_PASSPHRASE: PASS };
-  const home = join(root, "init-home");
-  const goodGenesis = join(root, "genesis-bad.json");
-  await writeFile(goodGenesis, JSON.stringify({ chainId: "x-chain", genesisTime: 1_700_000_000_000, authority: "0x" + "11".repeat(20), validators: [{ name: "v", publicKey: "ab".repeat(32), power: 1 }], balances: [{ address: "0x" + "22".repeat(20), amount: "-5" }] }));
-  const noValidator = join(root, "genesis-other-validator.json");
-  await writeFile(noValidator, JSON.stringify({ chainId: "x-chain", genesisTime: 1_700_000_000_000, authority: "0x" + "11".repeat(20), validators: [{ name: "v", publicKey: "ab".repeat(32), power: 1 }] }));
+  const badGenesis = join(root, "genesis-bad.json");
+  await writeFile(badGenesis, JSON.stringify({ chainId: "x-chain", genesisTime: 1_700_000_000_000, authority: "0x" + "11".repeat(20), validators: [{ name: "v", publicKey: "ab".repeat(32), power: 1 }], balances: [{ address: "0x" + "22".repeat(20), amount: "-5" }] }));
+  const otherValidator = join(root, "genesis-other-validator.json");
+  await writeFile(otherValidator, JSON.stringify({ chainId: "x-chain", genesisTime: 1_700_000_000_000, authority: "0x" + "11".repeat(20), validators: [{ name: "v", publicKey: "ab".repeat(32), power: 1 }] }));
   const cases: Array<[string[], RegExp]> = [
     [["--balance", "0x1234=5"], /--balance '0x1234=5' must be <0x address>=<amount>/],
     [["--crypto-suite", "rot13"], /--crypto-suite must be one of ed25519-sha256, sm2-sm3/],
     [["--chain-id", "Not_A_Chain"], /GENESIS_INVALID: genesis\.chainId: /],
     [["--api-port", "http"], /--api-port must be a non-negative integer/],
-    [["--genesis", goodGenesis], /GENESIS_INVALID: genesis\.balances\[0\]\.amount: /],
-    [["--genesis", noValidator], /GENESIS_INVALID: .*genesis\.validators/],
+    [["--genesis", badGenesis], /GENESIS_INVALID: genesis\.balances\[0\]\.amount: /],
+    [["--genesis", otherValidator], /GENESIS_INVALID: .*genesis\.validators/],
   ];
   await mapLimit(cases, 4, async ([flags, msg], i) => {
     const h = join(root, `bad-init-${i}`);
@@ -140,9 +151,9 @@ test("init refuses bad flags, a second init and a malformed genesis, naming the 
     assert.ok(!existsSync(join(h, "node.json")) && !existsSync(join(h, "genesis.json")), `${args.join(" ")} left a half-initialised home`);
   });
 
-  const first = await cli(["init", "--home", home, "--chain-id", "cli-init"], 0, env);
-  assert.match(first.stdout, /initialised .*init-home/);
+  const home = await initialisedHome();
   const genesisBefore = await readFile(join(home, "genesis.json"), "utf8");
+  assert.equal((JSON.parse(genesisBefore) as { chainId: string }).chainId, "cli-init");
   const second = await cli(["init", "--home", home, "--chain-id", "cli-init-2"], "nonzero", env);
   assert.match(second.stderr, /CONFIG_INVALID: .*already initialised/);
   assert.equal(await readFile(join(home, "genesis.json"), "utf8"), genesisBefore, "the second init changed nothing");
@@ -150,17 +161,13 @@ test("init refuses bad flags, a second init and a malformed genesis, naming the 
 
 test("start refuses a node.json with a bad field, naming config.<field>", async () => {
   const env = { CIVITAS_PASSPHRASE: PASS };
-  const template = join(root, "start-template");
-  await cli(["init", "--home", template, "--chain-id", "start-bad"], 0, env);
+  const template = await initialisedHome();
   const config = JSON.parse(await readFile(join(template, "node.json"), "utf8")) as Record<string, unknown> & { api: Record<string, unknown> };
   const cases: Array<[string, unknown, RegExp]> = [
     ["port", { ...config, api: { ...config.api, port: "eighty" } }, /CONFIG_INVALID: .*config\.api\.port: expected an integer/],
-    ["unknown", { ...config, colour: "blue" }, /config\.colour: unknown field/],
-    ["logLevel", { ...config, logLevel: "loud" }, /config\.logLevel: expected one of/],
-    ["workers", { ...config, verifyWorkers: 1000 }, /config\.verifyWorkers: expected an integer in \[0, 64\]/],
-    ["mempool", { ...config, mempool: { maxPendingPerAccount: 0 } }, /config\.mempool\.maxPendingPerAccount/],
+    ["unknown", { ...config, colour: "blue" }, /CONFIG_INVALID: .*config\.colour: unknown field/],
   ];
-  await mapLimit(cases, 4, async ([name, cfg, msg]) => {
+  const results = await mapLimit(cases, 3, async ([name, cfg, msg]) => {
     const home = join(root, `start-bad-${name}`);
     await mkdir(home);
     for (const f of ["genesis.json", "validator.key.json"]) await writeFile(join(home, f), await readFile(join(template, f)));
@@ -169,23 +176,24 @@ test("start refuses a node.json with a bad field, naming config.<field>", async 
     const r = await cli(args, "nonzero", env);
     assert.match(r.stderr, msg, describeRun(args, r));
     assert.match(r.stderr, /node\.json/, "the message names the file");
+    return r;
   });
-  // And a wrong passphrase for the validator key, and a home that was never initialised.
+  assert.equal(results.length, 2);
+  // A wrong passphrase for the validator key is refused too.
   const wrong = await cli(["start", "--home", template], "nonzero", { CIVITAS_PASSPHRASE: "wrong-passphrase" });
   assert.match(wrong.stderr, /KEY_BAD_PASSPHRASE/);
-  const none = await cli(["start", "--home", join(root, "nowhere")], "nonzero", env);
-  assert.match(none.stderr, /no node\.json in .*run 'civitas init/);
 });
 
 test("client commands against a running node, then verify-chain", { timeout: 120_000 }, async () => {
   const env = { CIVITAS_PASSPHRASE: PASS };
   const k = ["--keys-dir", keysDir];
   // Keys from the keys test when run together; create them here if this test runs alone.
-  if (!existsSync(join(keysDir, "alice.json"))) await cli([...k, "keys", "new", "alice"], 0, env);
-  if (!existsSync(join(keysDir, "bob.json"))) await cli([...k, "keys", "new", "bob"], 0, env);
-  const keys = json<Array<{ name: string; address: string }>>(await cli([...k, "--json", "keys", "list"], 0));
-  const alice = keys.find((x) => x.name === "alice")?.address as string;
-  const bob = keys.find((x) => x.name === "bob")?.address as string;
+  const address = async (name: string): Promise<string> => {
+    if (!existsSync(join(keysDir, `${name}.json`))) await cli([...k, "keys", "new", name], 0, env);
+    return (JSON.parse(await readFile(join(keysDir, `${name}.json`), "utf8")) as { address: string }).address;
+  };
+  const alice = await address("alice");
+  const bob = await address("bob");
 
   const home = join(root, "running");
   const port = await freePort();
@@ -195,29 +203,35 @@ test("client commands against a running node, then verify-chain", { timeout: 120
   const g = [...k, "--url", url];
   let node: Proc | undefined = proc;
   try {
-    const status = json<{ chain: { chainId: string; cryptoSuite: string }; head: { height: number }; validators: unknown[] }>(await cli([...g, "--json", "status"], 0));
+    // A transfer (passphrase from CIVITAS_PASSPHRASE_FILE) alongside status.
+    const [statusRun, transferRun] = await mapLimit(
+      [
+        [[...g, "--json", "status"], 0, {}],
+        [[...g, "--json", "tx", "transfer", "--key", "alice", "--to", bob, "--amount", "100"], 0, { CIVITAS_PASSPHRASE_FILE: passFile }],
+      ] as Array<[string[], number, Record<string, string>]>,
+      2,
+      ([args, code, e]) => cli(args, code, e),
+    );
+    const status = json<{ chain: { chainId: string; cryptoSuite: string }; head: { height: number }; validators: unknown[] }>(statusRun);
     assert.equal(status.chain.chainId, "cli-chain");
     assert.equal(status.chain.cryptoSuite, "ed25519-sha256");
     assert.equal(status.validators.length, 1);
-    const human = await cli([...g, "status"], 0);
-    assert.match(human.stdout, /^chain\s+cli-chain \(ed25519-sha256, solo\)/);
-
-    // A transfer, with the passphrase from CIVITAS_PASSPHRASE_FILE.
-    const tr = json<{ hash: string; status: string; height: number; receipt: { status: string; events: Array<{ type: string }> } }>(await cli([...g, "--json", "tx", "transfer", "--key", "alice", "--to", bob, "--amount", "100"], 0, { CIVITAS_PASSPHRASE_FILE: passFile }));
+    const tr = json<{ hash: string; status: string; height: number; receipt: { status: string; events: Array<{ type: string }> } }>(transferRun);
     assert.equal(tr.status, "committed");
     assert.equal(tr.receipt.status, "ok");
     assert.deepEqual(tr.receipt.events.map((e) => e.type), ["Transfer"]);
     assert.ok(tr.height >= 1);
 
-    const [unknown, kvSend, overspend, badAmount, badArgs] = await mapLimit(
+    const [unknown, kvSend, overspend, txStatus, query, block] = await mapLimit(
       [
         [[...g, "tx", "send", "--key", "alice", "--module", "nosuch", "--method", "frob"], "nonzero"],
         [[...g, "--json", "tx", "send", "--key", "alice", "--module", "kv", "--method", "createNamespace", "--args", '{"namespace":"cli-ns"}'], 0],
         [[...g, "--json", "tx", "transfer", "--key", "bob", "--to", alice, "--amount", "5000"], 3],
-        [[...g, "tx", "transfer", "--key", "alice", "--to", bob, "--amount", "-1"], "nonzero"],
-        [[...g, "tx", "send", "--key", "alice", "--module", "token", "--method", "transfer", "--args", "not json"], "nonzero"],
+        [[...g, "--json", "tx", "status", tr.hash], 0],
+        [[...g, "--json", "query", "token", "balance", `address=${bob}`], 0],
+        [[...g, "--json", "block", "latest"], 0],
       ] as Array<[string[], number | "nonzero"]>,
-      2,
+      3,
       ([args, code]) => cli(args, code, env),
     );
     assert.match(unknown.stderr, /error TX_UNKNOWN_MODULE: unknown module 'nosuch'/);
@@ -225,59 +239,42 @@ test("client commands against a running node, then verify-chain", { timeout: 120
     const os = json<{ receipt: { status: string; code: string } }>(overspend);
     assert.equal(os.receipt.status, "failed", "an executed-but-failed transaction exits 3");
     assert.equal(os.receipt.code, "EXEC_INSUFFICIENT_BALANCE");
-    assert.match(badAmount.stderr, /--amount must be a non-negative integer/);
-    assert.match(badArgs.stderr, /--args must be a JSON object/);
-
-    const [txStatus, txHuman, query, queryHuman, kvQuery, block, blockAt, txMissing] = await mapLimit(
-      [
-        [[...g, "--json", "tx", "status", tr.hash], 0],
-        [[...g, "tx", "status", tr.hash], 0],
-        [[...g, "--json", "query", "token", "balance", `address=${bob}`], 0],
-        [[...g, "query", "token", "balance", `address=${bob}`], 0],
-        [[...g, "--json", "query", "kv", "namespace", "namespace=cli-ns"], 0],
-        [[...g, "--json", "block", "latest"], 0],
-        [[...g, "--json", "block", String(tr.height)], 0],
-        [[...g, "tx", "status", "ab".repeat(32)], "nonzero"],
-      ] as Array<[string[], number | "nonzero"]>,
-      3,
-      ([args, code]) => cli(args, code),
-    );
     const ts = json<{ status: string; height: number; proofVerified: boolean; receipt: { status: string } }>(txStatus);
     assert.equal(ts.status, "committed");
     assert.equal(ts.height, tr.height);
+    assert.equal(ts.receipt.status, "ok");
     assert.equal(ts.proofVerified, true);
-    assert.match(txHuman.stdout, /inclusion proof and commit certificate verified/);
     const q = json<{ value: string; proofVerified: boolean; height: number }>(query);
     assert.equal(q.value, "100");
     assert.equal(q.proofVerified, true);
-    assert.match(queryHuman.stdout, /state proof verified against the committed header/);
-    const kvq = json<{ value: { owner: string }; proofVerified: boolean }>(kvQuery);
-    assert.equal(kvq.value.owner, alice);
-    assert.equal(kvq.proofVerified, true);
     const latest = json<{ hash: string; header: { height: number; stateRoot: string }; commit: { signatures: unknown[] } }>(block);
     assert.ok(latest.header.height >= tr.height);
     assert.equal(latest.commit.signatures.length, 1);
-    assert.ok(json<{ txs: string[] }>(blockAt).txs.includes(tr.hash), `block ${tr.height} lists the transfer`);
-    assert.match(txMissing.stderr, /TX_NOT_FOUND/);
 
     // Stop the node (SIGINT, as Ctrl-C) and verify the chain it wrote.
     const last = (await getJson<{ head: { height: number; hash: string }; mempool: { pending: number } }>(`${url}/v1/status`)).body;
     assert.equal(last.mempool.pending, 0);
+    const lastBlock = (await getJson<{ header: { stateRoot: string } }>(`${url}/v1/blocks/latest`)).body;
     const exit = await proc.stop("SIGINT");
     node = undefined;
     assert.equal(exit.code, 0, `node exit ${JSON.stringify(exit)}\n${proc.stderr}`);
     assert.match(proc.stderr, /SIGINT: stopping/);
-    const down = await cli([...g, "status"], "nonzero");
-    assert.match(down.stderr, /NETWORK_ERROR/);
-    assert.match(down.stderr, /hint: start a node/);
 
-    const v = json<{ ok: boolean; blocks: number; txs: number; headHash: string; stateRoot: string; problems: string[] }>(await cli(["--json", "verify-chain", "--home", home], 0));
+    const [verifyRun, down] = await mapLimit(
+      [
+        [["--json", "verify-chain", "--home", home], 0],
+        [[...g, "status"], "nonzero"],
+      ] as Array<[string[], number | "nonzero"]>,
+      2,
+      ([args, code]) => cli(args, code),
+    );
+    const v = json<{ ok: boolean; blocks: number; txs: number; headHash: string; stateRoot: string; problems: string[] }>(verifyRun);
     assert.equal(v.ok, true, v.problems.join("; "));
     assert.equal(v.blocks, last.head.height + 1);
     assert.equal(v.headHash, last.head.hash);
+    assert.equal(v.stateRoot, lastBlock.header.stateRoot);
     assert.equal(v.txs, 3, "transfer, kv namespace and the failed overspend");
-    const vh = await cli(["verify-chain", "--home", home], 0);
-    assert.match(vh.stdout, /^chain verified: \d+ blocks, 3 transactions/);
+    assert.match(down.stderr, /error NETWORK_ERROR: .*\n.*hint: start a node/);
   } finally {
     await node?.kill();
   }
@@ -299,8 +296,6 @@ test("civitas up: creates a local network, serves the API, and stops on SIGINT w
     const devEnv = { CIVITAS_KEYS_DIR: join(cwd, ".civitas", "keys"), CIVITAS_PASSPHRASE_FILE: join(cwd, ".civitas", "dev-passphrase") };
     const names = json<Array<{ name: string }>>(await cli(["--json", "keys", "list"], 0, devEnv)).map((x) => x.name);
     assert.deepEqual(names.sort(), ["alice", "authority", "bob"]);
-    const check = json<{ passphrase: string }>(await cli(["--json", "keys", "show", "alice", "--check"], 0, devEnv));
-    assert.equal(check.passphrase, "ok");
     const exit = await up.stop("SIGINT");
     assert.equal(exit.code, 0, `up exited ${JSON.stringify(exit)}\n${up.stderr}`);
     assert.equal(exit.signal, null);

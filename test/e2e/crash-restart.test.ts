@@ -109,6 +109,7 @@ test("SIGKILL at random moments: committed transactions survive every restart an
         if (ctl.stopped) return;
         throw e;
       }
+      if (ctl.stopped && res.status >= 400) return; // refused while shutting down: never accepted
       assert.ok(res.status === 200 || res.status === 202, `submit answered ${res.status}: ${JSON.stringify(res.body)}`);
       assert.equal(res.body.hash, s.hash, "node reported a different hash");
       nonces[w]++;
@@ -188,13 +189,14 @@ test("SIGKILL at random moments: committed transactions survive every restart an
   }
 
   // load: kill at a random moment of steady load; early: kill right after the restart;
-  // burst: a batch of BURST transactions, then the kill (at once, or while its blocks are built).
-  const rounds: Array<{ kind: "load" | "burst" | "early"; delayMs: number; afterBurstMs?: number }> = [
+  // burst: a batch of BURST transactions, then the kill (at once, or while its blocks are built);
+  // term: a graceful SIGTERM under load, which must exit 0 (and lose nothing either).
+  const rounds: Array<{ kind: "load" | "burst" | "early" | "term"; delayMs: number; afterBurstMs?: number }> = [
     { kind: "load", delayMs: rng.int(300, 1500) },
     { kind: "burst", delayMs: rng.int(200, 800), afterBurstMs: 0 },
     { kind: "early", delayMs: rng.int(0, 120) },
-    { kind: "load", delayMs: rng.int(300, 1500) },
-    { kind: "burst", delayMs: rng.int(0, 400), afterBurstMs: rng.int(10, 200) },
+    { kind: "burst", delayMs: rng.int(0, 600), afterBurstMs: rng.int(10, 200) },
+    { kind: "term", delayMs: rng.int(300, 1000) },
   ];
   note(`rounds: ${JSON.stringify(rounds)}`);
 
@@ -204,7 +206,7 @@ test("SIGKILL at random moments: committed transactions survive every restart an
     assert.equal(chainId, "crash-test");
 
     for (const [i, round] of rounds.entries()) {
-      const label = `round ${i} (${round.kind}, kill after ${round.delayMs} ms${round.afterBurstMs ? ` + ${round.afterBurstMs} ms after the burst` : ""})`;
+      const label = `round ${i} (${round.kind}, ${round.kind === "term" ? "SIGTERM" : "SIGKILL"} after ${round.delayMs} ms${round.afterBurstMs ? ` + ${round.afterBurstMs} ms after the burst` : ""})`;
       ctl.stopped = false;
       const loops = Array.from({ length: SENDERS }, (_, w) => senderLoop(w, url));
       const loopsDone = Promise.allSettled(loops);
@@ -220,11 +222,18 @@ test("SIGKILL at random moments: committed transactions survive every restart an
       }
       const before = committed.size;
       ctl.stopped = true;
-      await (node as { proc: Proc }).proc.kill();
+      if (round.kind === "term") {
+        const t0 = Date.now();
+        const exit = await (node as { proc: Proc }).proc.stop("SIGTERM");
+        assert.deepEqual(exit, { code: 0, signal: null }, `${label}: graceful stop under load failed\n${node?.proc.stderr.slice(-2000)}`);
+        note(`${label}: SIGTERM took ${Date.now() - t0} ms`);
+      } else {
+        await (node as { proc: Proc }).proc.kill();
+      }
       const outcomes = await loopsDone;
       for (const o of outcomes) if (o.status === "rejected") throw o.reason;
       const maxHeight = Math.max(0, ...[...committed.values()].map((c) => c.height));
-      note(`${label}: killed with ${before} commits recorded (highest at height ${maxHeight})`);
+      note(`${label}: stopped with ${before} commits recorded (highest at height ${maxHeight})`);
 
       url = await restart();
       await checkRecorded(url, label);

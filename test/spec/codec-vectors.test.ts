@@ -214,7 +214,7 @@ test("block header vector: bytes, block hash and decode", () => {
   assertCanonical(L.header.hex, "header");
 });
 
-test("header vector: every reordering of its first two entries is refused as non-canonical", () => {
+test("header vector: the same entries with the first two swapped are refused as non-canonical", () => {
   // Swap "v": 1 (first) and "time": ... (second) and keep the map head: same value, wrong order.
   const b = fromHex(L.header.hex);
   const first = b.subarray(1, 4); // 61 76 01

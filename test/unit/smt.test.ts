@@ -289,7 +289,8 @@ for (const [name, h] of [["sha256", sha256], ["deep prefix hash", deepHash]] as 
     const never = Array.from({ length: 8 }, (_, i) => k(`never/${i}`));
     const op = fc.record({
       idx: fc.nat({ max: pool.length - 1 }),
-      value: fc.option(fc.uint8Array({ minLength: 1, maxLength: 6 }), { nil: undefined, freq: 3 }),
+      // A tiny value alphabet makes same-value rewrites (the no-op fast path) common.
+      value: fc.option(fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 6 }), fc.constantFrom(Uint8Array.of(1), Uint8Array.of(2))), { nil: undefined, freq: 3 }),
     });
     const batchArb = fc.uniqueArray(op, { selector: (o) => o.idx, minLength: 0, maxLength: 25 });
     fc.assert(
@@ -466,6 +467,10 @@ test("smt: verifier rejects proofs that only a non-canonical tree could produce"
   // Empty next to an Empty sibling.
   const bothEmpty = nodeH(sha256, ZERO32, ZERO32);
   assert.equal(verifySmtProof(sha256, bothEmpty, { key: toHex(absent), value: null, siblings: ["00".repeat(32)], terminal: { kind: "empty" } }), false);
+  // A leaf holding an empty value (which the tree never stores).
+  const emptyValued = leafH(sha256, sha256(onPath), new Uint8Array(0));
+  const emptyLeaf = { kind: "leaf" as const, keyHash: toHex(sha256(onPath)), valueHash: toHex(sha256(new Uint8Array(0))) };
+  assert.equal(verifySmtProof(sha256, emptyValued, { key: toHex(onPath), value: "", siblings: [], terminal: emptyLeaf }), false);
   // The same shapes built canonically do verify.
   const good = leafH(sha256, sha256(onPath), k("v"));
   assert.ok(verifySmtProof(sha256, good, { key: toHex(onPath), value: toHex(k("v")), siblings: [], terminal: leafOf(onPath) }));

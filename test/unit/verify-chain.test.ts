@@ -131,6 +131,19 @@ test("(a'') a missing block is reported by height", async () => {
   await assert.rejects(verifyChain(dir, fx.genesis), /block 4 is missing/);
 });
 
+test("(a''') a stored block that no longer decodes is reported by height", async () => {
+  const dir = await copyChain();
+  await rawEdit(dir, "blocks", async (db) => {
+    const raw = getBin(db, u64be(2));
+    await db.put(u64be(2), raw.subarray(0, raw.length - 7)); // truncated
+  });
+  await assert.rejects(verifyChain(dir, fx.genesis), (e: Error & { code?: string }) => {
+    assert.equal(e.code, "CHAIN_CORRUPT");
+    assert.match(e.message, /^block 2 cannot be decoded: /);
+    return true;
+  });
+});
+
 test("(b) a tampered current-state value: the state table differs from the replay", async () => {
   const dir = await copyChain();
   let tampered = "";

@@ -123,7 +123,7 @@ export class Proc {
     this.child.kill(signal);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`process ${this.pid} did not exit within ${timeoutMs} ms of ${signal}`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`process ${this.pid} did not exit within ${timeoutMs} ms of ${signal}\nstdout: ${this.stdout.slice(-2000)}\nstderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
     });
     try {
       return await Promise.race([this.exited, timeout]);
