@@ -6,11 +6,8 @@
  * and global caps -> dedup. Each rejection is a CivitasError with a stable code and nothing is
  * stored. Accepted transactions wait in arrival order; the proposer walks that order.
  */
-import type { CryptoSuite } from "../crypto/suite.js";
-import type { ModuleRegistry } from "../execution/registry.js";
-import { intrinsicGas } from "../execution/gas.js";
 import type { SignedTx } from "../ledger/tx.js";
-import { decodeSignedTx, txSigningMessage } from "../ledger/tx.js";
+import { decodeSignedTx } from "../ledger/tx.js";
 import { assert, CivitasError, ErrorCode, isCivitasError } from "../util/errors.js";
 import type { VerifyPool } from "./verify-pool.js";
 
@@ -25,21 +22,31 @@ export interface MempoolOptions {
 }
 
 export interface MempoolDeps {
-  suite: CryptoSuite;
-  registry: ModuleRegistry;
+  /** Runs the stateless checks and signatures; its workers use the built-in module set. */
   pool: VerifyPool;
   /** Next nonce of an account in committed state. */
   accountNonce(address: string): number;
   now(): number;
 }
 
-export interface PendingTx {
-  tx: SignedTx;
-  hash: Uint8Array;
-  hashHex: string;
-  sender: string;
-  seq: number;
-  removed: boolean;
+/** A pending transaction: the facts admission established, and its bytes. */
+export class PendingTx {
+  removed = false;
+  private decoded: SignedTx | undefined;
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly hash: Uint8Array,
+    readonly hashHex: string,
+    readonly sender: string,
+    readonly nonce: number,
+    readonly seq: number,
+  ) {}
+
+  /** Decoded on first use (block building, API): admission decoded it in a worker already. */
+  get tx(): SignedTx {
+    this.decoded ??= decodeSignedTx(this.bytes);
+    return this.decoded;
+  }
 }
 
 export type AdmitResult = { ok: true; hash: string } | { ok: false; error: CivitasError };
@@ -72,82 +79,45 @@ export class Mempool {
     return this.byHash.get(hashHex);
   }
 
-  /** Stateless checks on one raw transaction; throws the first failure. */
-  private precheck(raw: Uint8Array): SignedTx {
-    if (!(raw instanceof Uint8Array)) throw new CivitasError(ErrorCode.TX_MALFORMED, "transaction must be bytes");
-    if (raw.length > this.opts.maxTxBytes) throw new CivitasError(ErrorCode.TX_TOO_LARGE, `transaction is ${raw.length} bytes; the limit is ${this.opts.maxTxBytes}`, { size: raw.length, limit: this.opts.maxTxBytes });
-    let tx: SignedTx;
-    try {
-      tx = decodeSignedTx(raw);
-    } catch (e) {
-      // Transaction-level codes (too many calls, memo too large) pass through; encoding faults
-      // are all TX_MALFORMED with the codec's code as the cause.
-      if (isCivitasError(e) && !e.code.startsWith("TX_")) throw new CivitasError(ErrorCode.TX_MALFORMED, e.message, { cause: e.code, ...e.details });
-      throw e;
-    }
-    if (tx.body.chain !== this.opts.chain) throw new CivitasError(ErrorCode.TX_WRONG_CHAIN, `transaction is for chain '${tx.body.chain}', this is '${this.opts.chain}'`, { expected: this.opts.chain, got: tx.body.chain });
-    for (const call of tx.body.calls) this.deps.registry.checkCall(call);
-    if (tx.body.gasLimit > this.opts.maxTxGas) throw new CivitasError(ErrorCode.TX_GAS_LIMIT_TOO_HIGH, `gas limit ${tx.body.gasLimit} exceeds the per-transaction maximum ${this.opts.maxTxGas}`, { limit: this.opts.maxTxGas });
-    const intrinsic = intrinsicGas(raw.length, tx.body.calls.length);
-    if (tx.body.gasLimit < intrinsic) throw new CivitasError(ErrorCode.TX_GAS_LIMIT_TOO_LOW, `gas limit ${tx.body.gasLimit} is below the intrinsic cost ${intrinsic}`, { intrinsic });
-    if (tx.publicKey.length !== this.deps.suite.publicKeyLength || tx.signature.length !== this.deps.suite.signatureLength) {
-      throw new CivitasError(ErrorCode.TX_BAD_SIGNATURE, `public key or signature has the wrong length for ${this.deps.suite.id}`);
-    }
-    if (this.deps.suite.address(tx.publicKey) !== "0x" + hex(tx.body.from)) throw new CivitasError(ErrorCode.TX_BAD_SENDER, "the public key does not belong to the `from` address");
-    return tx;
-  }
-
   /**
-   * Admits a batch; results are in input order. Signatures of the whole batch are verified
-   * together in the worker pool; state checks run after, in order, so a batch may carry several
-   * consecutive nonces of one sender.
+   * Admits a batch; results are in input order. The stateless checks and signatures of the
+   * whole batch run in the worker pool; state checks run after, in order, so a batch may carry
+   * several consecutive nonces of one sender.
    */
   async admit(raws: Uint8Array[]): Promise<AdmitResult[]> {
-    const results: AdmitResult[] = new Array(raws.length);
-    const checked: Array<{ i: number; tx: SignedTx }> = [];
-    for (let i = 0; i < raws.length; i++) {
-      try {
-        checked.push({ i, tx: this.precheck(raws[i]) });
-      } catch (e) {
-        results[i] = { ok: false, error: toError(e) };
-      }
-    }
-    const valid = await this.deps.pool.verify(checked.map(({ tx }) => ({ message: txSigningMessage(tx.bodyBytes), signature: tx.signature, publicKey: tx.publicKey })));
+    const checks = await this.deps.pool.admit(raws, { chain: this.opts.chain, maxTxBytes: this.opts.maxTxBytes, maxTxGas: this.opts.maxTxGas });
     const now = this.deps.now();
-    for (let k = 0; k < checked.length; k++) {
-      const { i, tx } = checked[k];
+    return checks.map((c, i) => {
+      if (!c.ok) return { ok: false, error: new CivitasError(c.error.code, c.error.message, c.error.details) };
       try {
-        if (!valid[k]) throw new CivitasError(ErrorCode.TX_BAD_SIGNATURE, "signature does not verify for this transaction and public key");
-        results[i] = { ok: true, hash: this.insert(tx, now) };
+        return { ok: true, hash: this.insert(raws[i], c, now) };
       } catch (e) {
-        results[i] = { ok: false, error: toError(e) };
+        return { ok: false, error: toError(e) };
       }
-    }
-    return results;
+    });
   }
 
-  private insert(tx: SignedTx, now: number): string {
-    if (tx.body.expires < now) throw new CivitasError(ErrorCode.TX_EXPIRED, `transaction expired at ${new Date(tx.body.expires).toISOString()}`, { expires: tx.body.expires, now });
-    if (tx.body.expires > now + this.opts.maxTxExpiryMs) throw new CivitasError(ErrorCode.TX_EXPIRY_TOO_FAR, `expiry may be at most ${this.opts.maxTxExpiryMs} ms ahead`, { maxTxExpiryMs: this.opts.maxTxExpiryMs });
-    const sender = "0x" + hex(tx.body.from);
+  private insert(raw: Uint8Array, c: { hash: Uint8Array; sender: string; nonce: number; expires: number }, now: number): string {
+    if (c.expires < now) throw new CivitasError(ErrorCode.TX_EXPIRED, `transaction expired at ${new Date(c.expires).toISOString()}`, { expires: c.expires, now });
+    if (c.expires > now + this.opts.maxTxExpiryMs) throw new CivitasError(ErrorCode.TX_EXPIRY_TOO_FAR, `expiry may be at most ${this.opts.maxTxExpiryMs} ms ahead`, { maxTxExpiryMs: this.opts.maxTxExpiryMs });
+    const sender = c.sender;
     const next = this.deps.accountNonce(sender);
-    if (tx.body.nonce < next) throw new CivitasError(ErrorCode.TX_NONCE_TOO_LOW, `nonce ${tx.body.nonce} was already used; the account's next nonce is ${next}`, { expected: next, got: tx.body.nonce });
-    if (tx.body.nonce >= next + this.opts.maxPendingPerAccount) {
-      throw new CivitasError(ErrorCode.TX_NONCE_TOO_HIGH, `nonce ${tx.body.nonce} is too far ahead; the account's next nonce is ${next} and at most ${this.opts.maxPendingPerAccount} may be pending`, { expected: next, got: tx.body.nonce });
+    if (c.nonce < next) throw new CivitasError(ErrorCode.TX_NONCE_TOO_LOW, `nonce ${c.nonce} was already used; the account's next nonce is ${next}`, { expected: next, got: c.nonce });
+    if (c.nonce >= next + this.opts.maxPendingPerAccount) {
+      throw new CivitasError(ErrorCode.TX_NONCE_TOO_HIGH, `nonce ${c.nonce} is too far ahead; the account's next nonce is ${next} and at most ${this.opts.maxPendingPerAccount} may be pending`, { expected: next, got: c.nonce });
     }
     const mine = this.bySender.get(sender);
     // The issue's admission order: nonce and expiry, then the caps, then dedup. With the nonce
     // window equal to the per-account cap, a resend from a full account reports the cap.
     if (mine && mine.size >= this.opts.maxPendingPerAccount) throw new CivitasError(ErrorCode.TX_ACCOUNT_PENDING_LIMIT, `account already has ${mine.size} pending transactions`, { limit: this.opts.maxPendingPerAccount });
     if (this.byHash.size >= this.opts.maxPendingTotal) throw new CivitasError(ErrorCode.TX_MEMPOOL_FULL, "the mempool is full; retry later", { limit: this.opts.maxPendingTotal });
-    const hash = this.deps.suite.hash(tx.bodyBytes);
-    const hashHex = hex(hash);
+    const hashHex = hex(c.hash);
     if (this.byHash.has(hashHex)) throw new CivitasError(ErrorCode.TX_DUPLICATE, "transaction is already pending", { hash: hashHex });
-    if (mine?.has(tx.body.nonce)) throw new CivitasError(ErrorCode.TX_NONCE_PENDING, `another transaction with nonce ${tx.body.nonce} is already pending`, { nonce: tx.body.nonce });
-    const entry: PendingTx = { tx, hash, hashHex, sender, seq: this.seq++, removed: false };
+    if (mine?.has(c.nonce)) throw new CivitasError(ErrorCode.TX_NONCE_PENDING, `another transaction with nonce ${c.nonce} is already pending`, { nonce: c.nonce });
+    const entry = new PendingTx(raw, c.hash, hashHex, sender, c.nonce, this.seq++);
     this.byHash.set(hashHex, entry);
-    if (mine) mine.set(tx.body.nonce, entry);
-    else this.bySender.set(sender, new Map([[tx.body.nonce, entry]]));
+    if (mine) mine.set(c.nonce, entry);
+    else this.bySender.set(sender, new Map([[c.nonce, entry]]));
     this.queue.push(entry);
     return hashHex;
   }
@@ -170,7 +140,7 @@ export class Mempool {
     e.removed = true;
     this.byHash.delete(hashHex);
     const mine = this.bySender.get(e.sender);
-    mine?.delete(e.tx.body.nonce);
+    mine?.delete(e.nonce);
     if (mine && mine.size === 0) this.bySender.delete(e.sender);
     this.compact();
   }

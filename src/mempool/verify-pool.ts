@@ -5,10 +5,12 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { SuiteId } from "../crypto/suite.js";
+import type { AdmissionLimits } from "./precheck.js";
+import type { AdmitCheck } from "./verify-worker.js";
 import { assert, CivitasError, ErrorCode } from "../util/errors.js";
 
 interface Pending {
-  resolve(r: Uint8Array): void;
+  resolve(r: unknown): void;
   reject(e: Error): void;
 }
 
@@ -30,7 +32,7 @@ export class VerifyPool {
     const url = new URL("./verify-worker.js", import.meta.url);
     for (let i = 0; i < size; i++) {
       const w = new Worker(url, { workerData: { suite } });
-      w.on("message", (m: { id: number; results: Uint8Array }) => {
+      w.on("message", (m: { id: number; results: unknown }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         if (this.pending.size === 0) for (const x of this.workers) x.unref();
@@ -51,26 +53,43 @@ export class VerifyPool {
     this.pending.clear();
   }
 
-  private send(items: VerifyItem[]): Promise<Uint8Array> {
+  private send<T>(message: Record<string, unknown>): Promise<T> {
     const id = this.nextId++;
     const w = this.workers[this.next++ % this.workers.length];
     // Workers keep the process alive only while they owe an answer.
     if (this.pending.size === 0) for (const x of this.workers) x.ref();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, messages: items.map((i) => i.message), signatures: items.map((i) => i.signature), publicKeys: items.map((i) => i.publicKey) });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
+      w.postMessage({ ...message, id });
     });
+  }
+
+  /** Splits work into at most one chunk per worker (and no chunk under 16 items). */
+  private chunks<T>(items: T[]): T[][] {
+    const n = Math.min(this.workers.length, Math.ceil(items.length / 16));
+    const per = Math.ceil(items.length / n);
+    const out: T[][] = [];
+    for (let i = 0; i < items.length; i += per) out.push(items.slice(i, i + per));
+    return out;
+  }
+
+  /** Stateless admission checks and signature verification of raw transactions, in order. */
+  async admit(raws: Uint8Array[], limits: AdmissionLimits): Promise<AdmitCheck[]> {
+    if (this.closed) throw new CivitasError(ErrorCode.API_UNAVAILABLE, "node is shutting down");
+    if (raws.length === 0) return [];
+    const parts = await Promise.all(this.chunks(raws).map((c) => this.send<AdmitCheck[]>({ kind: "admit", raws: c, limits })));
+    const out = parts.flat();
+    assert(out.length === raws.length, "admission pool returned the wrong number of results");
+    return out;
   }
 
   /** One boolean per item, in order. */
   async verify(items: VerifyItem[]): Promise<boolean[]> {
     if (this.closed) throw new CivitasError(ErrorCode.API_UNAVAILABLE, "node is shutting down");
     if (items.length === 0) return [];
-    const chunks = Math.min(this.workers.length, Math.ceil(items.length / 16));
-    const per = Math.ceil(items.length / chunks);
-    const parts: Promise<Uint8Array>[] = [];
-    for (let i = 0; i < items.length; i += per) parts.push(this.send(items.slice(i, i + per)));
-    const results = await Promise.all(parts);
+    const results = await Promise.all(
+      this.chunks(items).map((c) => this.send<Uint8Array>({ kind: "verify", messages: c.map((i) => i.message), signatures: c.map((i) => i.signature), publicKeys: c.map((i) => i.publicKey) })),
+    );
     const out: boolean[] = [];
     for (const r of results) for (const b of r) out.push(b === 1);
     assert(out.length === items.length, "verify pool returned the wrong number of results");

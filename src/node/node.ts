@@ -55,7 +55,7 @@ export class CivitasNode {
     const pool = new VerifyPool(opts.genesis.cryptoSuite, opts.config.verifyWorkers || undefined);
     const mempool = new Mempool(
       { chain: opts.genesis.chainId, maxTxBytes: opts.genesis.maxTxBytes, maxTxGas: opts.genesis.maxTxGas, maxTxExpiryMs: opts.genesis.maxTxExpiryMs, ...opts.config.mempool },
-      { suite, registry: chain.registry, pool, accountNonce: (a) => chain.accountNonce(a), now: () => Date.now() },
+      { pool, accountNonce: (a) => chain.accountNonce(a), now: () => Date.now() },
     );
     chain.mempool = mempool;
     chain.pool = pool;

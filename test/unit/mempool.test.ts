@@ -51,7 +51,7 @@ function env(id: SuiteId, opts: Partial<MempoolOptions> = {}): Env {
   const suite = getNodeSuite(id);
   const pool = poolFor(id);
   const nonces = new Map<string, number>();
-  const mp = new Mempool({ ...OPTS, ...opts }, { suite, registry, pool, accountNonce: (a) => nonces.get(a) ?? 0, now: () => NOW });
+  const mp = new Mempool({ ...OPTS, ...opts }, { pool, accountNonce: (a) => nonces.get(a) ?? 0, now: () => NOW });
   return { suite, pool, mp, nonces };
 }
 
@@ -297,7 +297,7 @@ test("the verify pool answers in order (a batch split across both workers) and c
   await inFlight;
   await assert.rejects(pool.verify(items), (err: unknown) => err instanceof CivitasError && err.code === ErrorCode.API_UNAVAILABLE);
   // A mempool over a closed pool refuses work without touching its state.
-  const mp = new Mempool(OPTS, { suite, registry, pool, accountNonce: () => 0, now: () => NOW });
+  const mp = new Mempool(OPTS, { pool, accountNonce: () => 0, now: () => NOW });
   const k = suite.generateKeyPair();
   const raw = signTx(suite, { chain: CHAIN, from: fromHex(suite.address(k.publicKey)), nonce: 0, expires: NOW + 1000, gasLimit: 100_000, calls: [transfer], memo: "" }, k.secretKey).bytes;
   await assert.rejects(mp.admit([raw]), (err: unknown) => err instanceof CivitasError && err.code === ErrorCode.API_UNAVAILABLE);

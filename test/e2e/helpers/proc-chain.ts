@@ -71,7 +71,7 @@ export class ChainDriver {
     const g = f.genesis;
     const mempool = new Mempool(
       { chain: g.chainId, maxTxBytes: g.maxTxBytes, maxTxGas: g.maxTxGas, maxTxExpiryMs: g.maxTxExpiryMs, maxPendingPerAccount: 1000, maxPendingTotal: 100_000 },
-      { suite: chain.suite, registry: chain.registry, pool, accountNonce: (a) => chain.accountNonce(a), now: () => Date.now() },
+      { pool, accountNonce: (a) => chain.accountNonce(a), now: () => Date.now() },
     );
     chain.mempool = mempool;
     chain.pool = pool;
