@@ -10,19 +10,16 @@ import assert from "node:assert/strict";
 import { encode } from "../../src/codec/index.js";
 import { getNodeSuite } from "../../src/crypto/node-suites.js";
 import type { CryptoSuite, KeyPair, SuiteId } from "../../src/crypto/suite.js";
-import { ModuleRegistry } from "../../src/execution/registry.js";
 import type { Call, TxBody } from "../../src/ledger/tx.js";
 import { encodeTxBody, signTx, TX_VERSION, txHash } from "../../src/ledger/tx.js";
 import type { AdmitResult, MempoolOptions } from "../../src/mempool/mempool.js";
 import { Mempool } from "../../src/mempool/mempool.js";
 import { VerifyPool } from "../../src/mempool/verify-pool.js";
-import { builtinModules } from "../../src/modules/index.js";
 import { fromHex, toHex } from "../../src/util/bytes.js";
 import { CivitasError, ErrorCode } from "../../src/util/errors.js";
 
 const NOW = 1_700_000_000_000;
 const CHAIN = "mp-chain";
-const registry = new ModuleRegistry(builtinModules());
 const SUITES: SuiteId[] = ["ed25519-sha256", "sm2-sm3"];
 
 const pools = new Map<SuiteId, VerifyPool>();
