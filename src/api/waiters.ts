@@ -8,6 +8,8 @@ type Resolve = (height: number | undefined) => void;
 export class CommitWaiters {
   private readonly waiting = new Map<string, Set<Resolve>>();
   private count = 0;
+  /** Set by cancelAll (node stopping): later waits resolve at once instead of holding the server open. */
+  private closed = false;
 
   constructor(private readonly maxWaiters = 100_000) {}
 
@@ -25,6 +27,7 @@ export class CommitWaiters {
 
   /** Resolves with the commit height, or undefined when `timeoutMs` passes first. */
   wait(hashHex: string, timeoutMs: number): Promise<number | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
     if (this.count >= this.maxWaiters) throw new CivitasError(ErrorCode.API_UNAVAILABLE, "too many clients are waiting for commits; retry without waiting");
     return new Promise((resolve) => {
       let set = this.waiting.get(hashHex);
@@ -45,6 +48,7 @@ export class CommitWaiters {
   }
 
   cancelAll(): void {
+    this.closed = true;
     for (const set of this.waiting.values()) for (const r of set) r(undefined);
     this.waiting.clear();
     this.count = 0;

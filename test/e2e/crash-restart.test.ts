@@ -60,7 +60,7 @@ after(async () => {
   for (const d of tmpDirs) await rm(d, { recursive: true, force: true });
 });
 
-test("SIGKILL at random moments: committed transactions survive every restart and the chain verifies", { timeout: 150_000 }, async (t) => {
+test("SIGKILL at random moments (and SIGTERM under load): committed transactions survive every restart and the chain verifies", { timeout: 150_000 }, async (t) => {
   const rng = testRng("crash-restart");
   const started = Date.now();
   const note = (msg: string): void => t.diagnostic(`[+${Date.now() - started} ms] ${msg}`);
@@ -291,6 +291,47 @@ test("SIGKILL at random moments: committed transactions survive every restart an
     assert.equal(report.stateRoot, latest.header.stateRoot);
     assert.equal(report.txs, totalTxs);
     note(`verified ${report.blocks} blocks, ${report.txs} txs, ${committed.size} reported commits in ${Date.now() - started} ms`);
+  } finally {
+    await node?.proc.kill();
+  }
+});
+
+test("SIGTERM while a batch is being admitted with a commit wait stops promptly and cleanly", { timeout: 90_000 }, async (t) => {
+  // A request still being admitted when the node began stopping used to register its commit
+  // waiter after the waiters were cancelled (holding the server for its whole waitMs), and its
+  // keep-alive connection then held close() open for fastify's 72 s keepAliveTimeout.
+  const root = await mkdtemp(join(tmpdir(), "civitas-term-"));
+  tmpDirs.push(root);
+  const home = join(root, "node");
+  const suite = getNodeSuite(SUITE_ID);
+  const wallets = Array.from({ length: 40 }, () => Wallet.fromSecretKey(suite.generateKeyPair().secretKey, SUITE_ID));
+  const port = await freePort();
+  const initArgs = ["init", "--home", home, "--chain-id", "term-test", "--api-port", String(port), "--block-interval-ms", "50", ...wallets.flatMap((w) => ["--balance", `${w.address}=1000000`])];
+  const init = await runCli(initArgs, { env: ENV });
+  assert.equal(init.code, 0, describeRun(initArgs, init));
+  const PER_WALLET = 50; // 2,000 signatures to verify: admission takes a while
+  let node: { proc: Proc; url: string } | undefined;
+  try {
+    for (const [attempt, delayMs] of [10, 40].entries()) {
+      node = await startNode(home, ENV);
+      const url = node.url;
+      const nonces = await Promise.all(wallets.map(async (w) => (await getJson<{ nonce: number }>(`${url}/v1/accounts/${w.address}`)).body.nonce));
+      const batch = wallets.flatMap((w, i) =>
+        Array.from({ length: PER_WALLET }, (_, k) => toHex(w.buildTx({ chain: "term-test", nonce: nonces[i] + k, calls: [{ module: "token", method: "transfer", args: { to: wallets[(i + 1) % wallets.length].address, amount: "1n" } }] }).bytes)),
+      );
+      const post = postJson(`${url}/v1/txs`, { txs: batch, waitMs: 30_000 }, 60_000).then(
+        (r) => String(r.status),
+        (e: Error) => `error ${e.message}`,
+      );
+      await sleep(delayMs);
+      const t0 = Date.now();
+      const exit = await node.proc.stop("SIGTERM", 30_000);
+      const took = Date.now() - t0;
+      const outcome = await post;
+      t.diagnostic(`attempt ${attempt} (SIGTERM ${delayMs} ms after a ${batch.length}-tx batch): stopped in ${took} ms; batch answered ${outcome}`);
+      assert.deepEqual(exit, { code: 0, signal: null });
+      assert.ok(took < 5_000, `stopping took ${took} ms with a commit wait in flight`);
+    }
   } finally {
     await node?.proc.kill();
   }

@@ -216,15 +216,15 @@ test("(d) a tampered stored receipt and a wrong transaction index are reported",
   })());
   const h0 = fx.suite.hash(decodeSignedTx(block.txs[0]).bodyBytes);
   const h1 = fx.suite.hash(decodeSignedTx(block.txs[1]).bodyBytes);
-  await rawEdit(dir, "receipts", async (db) => {
-    const r = getBin(db, h0);
-    r[r.length - 1] ^= 0x01;
-    await db.put(h0, r);
-  });
+  // `txs` maps a transaction hash to height (8 bytes) || index (4 bytes) || receipt.
   await rawEdit(dir, "txs", async (db) => {
-    const loc = getBin(db, h1);
-    loc[loc.length - 1] ^= 0x07; // another index in the block
-    await db.put(h1, loc);
+    const e0 = getBin(db, h0);
+    assert.ok(e0.length > 12);
+    e0[e0.length - 1] ^= 0x01; // inside the receipt
+    await db.put(h0, e0);
+    const e1 = getBin(db, h1);
+    e1[11] ^= 0x07; // another index in the block
+    await db.put(h1, e1);
   });
   const r = await verifyChain(dir, fx.genesis);
   assert.equal(r.ok, false);
