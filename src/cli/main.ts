@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `civitas` command. Every subcommand has --help; --json gives machine-readable output. */
 import { Command } from "commander";
-import { VERSION } from "../node/node.js";
+import { VERSION } from "../version.js";
 import { clientCommands } from "./commands/client.js";
 import { keysCommand } from "./commands/keys.js";
 import { nodeCommands } from "./commands/node.js";

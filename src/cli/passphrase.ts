@@ -40,15 +40,24 @@ async function prompt(question: string): Promise<string> {
   }
 }
 
-export async function getPassphrase(src: PassphraseSource, purpose: string, confirm = false): Promise<string> {
-  if (src.passphraseFile) return fromFile(src.passphraseFile);
-  if (process.env.CIVITAS_PASSPHRASE !== undefined) return process.env.CIVITAS_PASSPHRASE;
-  if (process.env.CIVITAS_PASSPHRASE_FILE) return fromFile(process.env.CIVITAS_PASSPHRASE_FILE);
-  const p = await prompt(`Passphrase for ${purpose}: `);
-  if (confirm) {
-    const again = await prompt("Repeat passphrase: ");
-    if (again !== p) throw new CivitasError(ErrorCode.KEY_BAD_PASSPHRASE, "the passphrases differ");
+const MIN_NEW_PASSPHRASE = 8;
+
+/**
+ * `isNew`: the passphrase will encrypt a new key, so it must be confirmed when typed and be at
+ * least 8 characters whatever its source (existing keys open with whatever they were made with).
+ */
+export async function getPassphrase(src: PassphraseSource, purpose: string, isNew = false): Promise<string> {
+  let p: string;
+  if (src.passphraseFile) p = fromFile(src.passphraseFile);
+  else if (process.env.CIVITAS_PASSPHRASE !== undefined) p = process.env.CIVITAS_PASSPHRASE;
+  else if (process.env.CIVITAS_PASSPHRASE_FILE) p = fromFile(process.env.CIVITAS_PASSPHRASE_FILE);
+  else {
+    p = await prompt(`Passphrase for ${purpose}: `);
+    if (isNew) {
+      const again = await prompt("Repeat passphrase: ");
+      if (again !== p) throw new CivitasError(ErrorCode.KEY_BAD_PASSPHRASE, "the passphrases differ");
+    }
   }
-  if (p.length < 8) throw new CivitasError(ErrorCode.KEY_BAD_PASSPHRASE, "use a passphrase of at least 8 characters");
+  if (isNew && p.length < MIN_NEW_PASSPHRASE) throw new CivitasError(ErrorCode.KEY_BAD_PASSPHRASE, `use a passphrase of at least ${MIN_NEW_PASSPHRASE} characters for a new key`);
   return p;
 }

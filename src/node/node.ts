@@ -19,7 +19,8 @@ import { CivitasError, ErrorCode } from "../util/errors.js";
 import { Chain } from "./chain.js";
 import type { NodeConfig } from "./config.js";
 
-export const VERSION = "0.1.0";
+export { VERSION } from "../version.js";
+import { VERSION } from "../version.js";
 
 export interface NodeOptions {
   config: NodeConfig;

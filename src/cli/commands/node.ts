@@ -2,8 +2,6 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { SUITE_IDS } from "../../crypto/suite.js";
 import type { SuiteId } from "../../crypto/suite.js";
-import { CivitasNode } from "../../node/node.js";
-import { initHome, loadHome, loadValidatorKey } from "../../node/home.js";
 import type { InitOptions } from "../../node/home.js";
 import { CivitasError, ErrorCode } from "../../util/errors.js";
 import { globals } from "../context.js";
@@ -62,7 +60,7 @@ export function nodeCommands(program: Command): void {
     .action(async (flags: InitFlags, cmd: Command) => {
       try {
         const g = globals(cmd);
-        const f: InitFlags = flags.from ? { ...flags, ...(JSON.parse(readFileSync(flags.from, "utf8")) as Partial<InitFlags>) } : flags;
+        const f: InitFlags = flags.from ? { ...flags, ...(readJsonFile(flags.from, ErrorCode.CONFIG_INVALID, "--from") as Partial<InitFlags>) } : flags;
         const balances = (f.balance ?? []).map((b) => {
           const m = BALANCE.exec(b);
           if (!m) throw new CivitasError(ErrorCode.CONFIG_INVALID, `--balance '${b}' must be <0x address>=<amount>`);
@@ -84,10 +82,11 @@ export function nodeCommands(program: Command): void {
           createEmptyBlocks: f.createEmptyBlocks,
           authority: f.authority ?? "",
           balances,
-          genesis: f.genesis ? JSON.parse(readFileSync(f.genesis, "utf8")) : undefined,
+          genesis: f.genesis ? readJsonFile(f.genesis, ErrorCode.GENESIS_INVALID, "--genesis") : undefined,
           passphrase,
           config: { moniker: f.moniker, api: { ...(f.apiHost ? { host: f.apiHost } : {}), ...(f.apiPort ? { port: intOpt(f.apiPort, "api-port") } : {}) } },
         };
+        const { initHome } = await import("../../node/home.js");
         const r = initHome(opts);
         print(g, { home: r.dir, chainId: r.genesis.chainId, validator: r.validatorAddress, authority: r.genesis.authority }, () =>
           [`initialised ${r.dir}`, `  chain      ${r.genesis.chainId} (${r.genesis.cryptoSuite}, ${r.genesis.consensus})`, `  validator  ${r.validatorAddress}`, `  authority  ${r.genesis.authority}`, `start it with: civitas start --home ${f.home}`].join("\n"),
@@ -104,6 +103,9 @@ export function nodeCommands(program: Command): void {
     .action(async (o: { home: string }, cmd: Command) => {
       try {
         const g = globals(cmd);
+        // Loaded here, not at the top: `civitas --help` and client commands stay fast.
+        const { loadHome, loadValidatorKey } = await import("../../node/home.js");
+        const { CivitasNode } = await import("../../node/node.js");
         const home = loadHome(o.home);
         const secretKey = loadValidatorKey(home, await getPassphrase(g, "the validator key"));
         const node = await CivitasNode.start({ config: home.config, genesis: home.genesis, dataPath: home.dataPath, secretKey });
@@ -113,6 +115,20 @@ export function nodeCommands(program: Command): void {
         fail(e);
       }
     });
+}
+
+function readJsonFile(path: string, code: ErrorCode, flag: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new CivitasError(code, `${flag} ${path}: cannot read: ${(e as Error).message}`, { file: path });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CivitasError(code, `${flag} ${path}: not valid JSON: ${(e as Error).message}`, { file: path });
+  }
 }
 
 export function stopOnSignal(stop: () => Promise<void>): void {

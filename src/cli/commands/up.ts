@@ -7,10 +7,6 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { getNodeSuite } from "../../crypto/node-suites.js";
-import { encryptKey, saveKeyFile } from "../../crypto/keystore.js";
-import { CivitasNode } from "../../node/node.js";
-import { initHome, loadHome, loadValidatorKey } from "../../node/home.js";
 
 import { globals } from "../context.js";
 import { fail } from "../output.js";
@@ -30,6 +26,10 @@ export function upCommand(program: Command): void {
       try {
         const g = globals(cmd);
         if (o.validators !== "1") throw new Error("only 1 validator (solo) is available until the BFT engine lands");
+        const { getNodeSuite } = await import("../../crypto/node-suites.js");
+        const { encryptKey, saveKeyFile } = await import("../../crypto/keystore.js");
+        const { initHome, loadHome, loadValidatorKey } = await import("../../node/home.js");
+        const { CivitasNode } = await import("../../node/node.js");
         const dir = resolve(o.dir);
         const passFile = join(dir, "dev-passphrase");
         const home = join(dir, "node0");

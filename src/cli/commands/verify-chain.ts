@@ -1,7 +1,5 @@
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
-import { loadHome } from "../../node/home.js";
-import { verifyChain } from "../../node/verify-chain.js";
 import { globals } from "../context.js";
 import { fail, print } from "../output.js";
 
@@ -13,6 +11,8 @@ export function verifyChainCommand(program: Command): void {
     .action(async (o: { home: string }, cmd: Command) => {
       try {
         const g = globals(cmd);
+        const { loadHome } = await import("../../node/home.js");
+        const { verifyChain } = await import("../../node/verify-chain.js");
         const home = loadHome(o.home);
         const bar = g.json || !process.stderr.isTTY ? undefined : new cliProgress.SingleBar({ format: "verifying [{bar}] {value}/{total} blocks  {eta}s left", stream: process.stderr }, cliProgress.Presets.shades_classic);
         let started = false;
