@@ -60,7 +60,12 @@ export function upCommand(program: Command): void {
         const h = loadHome(home);
         if (Number(o.port) !== h.config.api.port) h.config.api.port = Number(o.port);
         const passphrase = readFileSync(passFile, "utf8").trim();
-        const node = await CivitasNode.start({ config: h.config, genesis: h.genesis, dataPath: h.dataPath, secretKey: loadValidatorKey(h, passphrase) });
+        const { pino } = await import("pino");
+        // People watch this terminal: warnings stay as log lines, blocks are shown as one line each.
+        const logger = pino({ level: "warn", base: { node: h.config.moniker } });
+        const node = await CivitasNode.start({ config: h.config, genesis: h.genesis, dataPath: h.dataPath, secretKey: loadValidatorKey(h, passphrase), logger });
+        const cli = `node ${process.argv[1]}`;
+        const bob = existsSync(join(keysDir, "bob.json")) ? (JSON.parse(readFileSync(join(keysDir, "bob.json"), "utf8")) as { address: string }).address : "<address>";
         const lines = [
           "",
           `Civitas local network '${h.genesis.chainId}' is up (1 validator, solo engine, block interval ${h.genesis.blockIntervalMs} ms)`,
@@ -69,16 +74,25 @@ export function upCommand(program: Command): void {
           `  events   ${node.url.replace("http", "ws")}/v1/events`,
           `  data     ${h.dataPath}`,
           "",
-          "Try it (in another terminal):",
+          "Try it (in another terminal, from this folder):",
+          `  alias civitas="${cli}"`,
           `  export CIVITAS_KEYS_DIR=${keysDir} CIVITAS_PASSPHRASE_FILE=${passFile}`,
           "  civitas keys list",
-          "  civitas tx transfer --key alice --to <bob's address> --amount 100",
-          "  civitas query token balance address=<address>",
+          `  civitas tx transfer --key alice --to ${bob} --amount 100`,
+          `  civitas query token balance address=${bob}`,
           "",
-          "Ctrl-C stops the network.",
+          "Ctrl-C stops the network. New blocks appear below.",
+          "",
         ];
         if (!g.json) process.stdout.write(lines.join("\n") + "\n");
         else process.stdout.write(JSON.stringify({ url: node.url, chainId: h.genesis.chainId, keysDir, passphraseFile: passFile }) + "\n");
+        if (!g.json) {
+          node.chain.onCommit((b) => {
+            const h0 = b.block.header;
+            const failed = b.receipts.filter((r) => r.status !== "ok").length;
+            process.stdout.write(`block ${String(h0.height).padStart(6)}  ${new Date(h0.time).toISOString()}  ${String(h0.txCount).padStart(5)} tx${failed ? ` (${failed} failed)` : ""}\n`);
+          });
+        }
         stopOnSignal(() => node.stop());
       } catch (e) {
         fail(e);
