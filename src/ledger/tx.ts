@@ -112,6 +112,13 @@ export function txHash(suite: Pick<CryptoSuite, "hash">, tx: Pick<SignedTx, "bod
   return suite.hash(tx.bodyBytes);
 }
 
+/** The hash of a transaction's wire bytes, reading only the outer array (no body decoding). */
+export function txHashOfWire(suite: Pick<CryptoSuite, "hash">, bytes: Uint8Array): Uint8Array {
+  const v = decode(bytes);
+  if (!Array.isArray(v) || v.length !== 4 || !(v[1] instanceof Uint8Array)) throw new CivitasError(ErrorCode.TX_MALFORMED, "transaction must be [version, body, publicKey, signature]");
+  return suite.hash(v[1]);
+}
+
 export function addressHex(a: Uint8Array): string {
   return "0x" + toHex(a);
 }

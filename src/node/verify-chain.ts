@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { blockHash, decodeBlock } from "../ledger/block.js";
 import type { Genesis } from "../ledger/genesis.js";
-import { decodeSignedTx } from "../ledger/tx.js";
+import { txHashOfWire } from "../ledger/tx.js";
 import { builtinModules } from "../modules/index.js";
 import { ChainStore } from "../storage/chain-store.js";
 import { equalBytes, fromUtf8, toHex } from "../util/bytes.js";
@@ -63,7 +63,7 @@ export async function verifyChain(dataPath: string, genesis: Genesis, onProgress
       const hash = blockHash(replay.suite, block.header);
       if (source.heightOfHash(hash) !== h) problems.push(`block ${h}: hash index does not point at it`);
       for (let i = 0; i < block.txs.length; i++) {
-        const th = replay.suite.hash(decodeSignedTx(block.txs[i]).bodyBytes);
+        const th = txHashOfWire(replay.suite, block.txs[i]);
         const stored = source.getReceiptBytes(th);
         const replayed = replay.store.getReceiptBytes(th);
         if (!stored || !replayed || !equalBytes(stored, replayed)) problems.push(`block ${h} tx ${i}: stored receipt differs from the replay`);

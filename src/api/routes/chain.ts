@@ -3,7 +3,7 @@ import { commitToJson, headerToJson } from "../../ledger/block.js";
 import type { Block } from "../../ledger/block.js";
 import { blockHash } from "../../ledger/block.js";
 import { genesisHashHex } from "../../ledger/genesis.js";
-import { decodeSignedTx } from "../../ledger/tx.js";
+import { txHashOfWire } from "../../ledger/tx.js";
 import { toHex } from "../../util/bytes.js";
 import { CivitasError, ErrorCode } from "../../util/errors.js";
 import type { ApiContext } from "../context.js";
@@ -14,14 +14,11 @@ export function blockToJson(ctx: ApiContext, b: Block): Record<string, unknown> 
   return {
     hash: toHex(hash),
     header: headerToJson(b.header, hash),
-    txs: b.txs.map((t) => toHex(ctx.chain.suite.hash(decodeBody(t)))),
+    txs: b.txs.map((t) => toHex(txHashOfWire(ctx.chain.suite, t))),
     commit: commitToJson(b.commit),
   };
 }
 
-function decodeBody(t: Uint8Array): Uint8Array {
-  return decodeSignedTx(t).bodyBytes;
-}
 
 export function chainRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get("/v1/health", { schema: { tags: ["node"], summary: "Liveness: 200 while the node runs and its store answers." } }, async () => {
