@@ -35,7 +35,7 @@ export class VerifyPool {
       w.on("message", (m: { id: number; results: unknown }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
-        if (this.pending.size === 0) for (const x of this.workers) x.unref();
+        if (this.pending.size === 0 && !this.closed) for (const x of this.workers) x.unref();
         p?.resolve(m.results);
       });
       w.on("error", (e) => this.failAll(e));
@@ -99,6 +99,9 @@ export class VerifyPool {
   async close(): Promise<void> {
     this.closed = true;
     this.failAll(new CivitasError(ErrorCode.API_UNAVAILABLE, "node is shutting down"));
+    // Referenced while terminating: a late answer must not unref them and let the process exit
+    // with terminate() still pending.
+    for (const w of this.workers) w.ref();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
