@@ -65,3 +65,14 @@ test("RFC 9162 helpers give the same answers in the browser bundle as in Node", 
   assert.equal(r.bad, false);
 });
 
+
+test("the SDK is importable by package name as civitas/sdk (package.json exports)", async () => {
+  // A variable specifier keeps TypeScript from resolving it at build time, before dist/ exists.
+  const specifier = "civitas/sdk";
+  const sdk = (await import(specifier)) as Record<string, unknown>;
+  for (const name of ["CivitasClient", "Wallet", "merkleRoot", "inclusionProof", "verifyInclusion", "verifyConsistency", "verifyTxInclusion", "verifyStateProof"]) {
+    assert.equal(typeof sdk[name], "function", `civitas/sdk exports ${name}`);
+  }
+  const merkleRoot = sdk.merkleRoot as (leaves: string[]) => string;
+  assert.equal(merkleRoot([]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "empty tree root is SHA-256 of the empty string");
+});
