@@ -24,7 +24,7 @@ export class FieldReader {
   }
 
   /** Rejects unknown fields so two encodings cannot differ by an ignored extra key. */
-  only(...fields: string[]): this {
+  knownFields(...fields: string[]): this {
     for (const k of Object.keys(this.o)) if (!fields.includes(k)) this.fail(k, "unknown field");
     return this;
   }

@@ -47,7 +47,7 @@ export function accountKey(address: string): string {
 
 export function decodeAccount(bytes: Uint8Array | undefined): AccountRecord {
   if (!bytes) return { nonce: 0 };
-  const f = FieldReader.of(decode(bytes), "account").only("nonce");
+  const f = FieldReader.of(decode(bytes), "account").knownFields("nonce");
   return { nonce: f.uint("nonce") };
 }
 

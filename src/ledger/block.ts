@@ -81,7 +81,7 @@ export function encodeHeader(h: BlockHeader): Uint8Array {
 }
 
 export function decodeHeader(v: CborValue): BlockHeader {
-  const f = FieldReader.of(v, "header").only("v", "chain", "height", "time", "prevHash", "txRoot", "receiptRoot", "stateRoot", "validatorSetHash", "nextValidatorSetHash", "proposer", "protocolVersion", "txCount");
+  const f = FieldReader.of(v, "header").knownFields("v", "chain", "height", "time", "prevHash", "txRoot", "receiptRoot", "stateRoot", "validatorSetHash", "nextValidatorSetHash", "proposer", "protocolVersion", "txCount");
   if (f.uint("v") !== BLOCK_VERSION) throw new CivitasError(ErrorCode.CODEC_BAD_VERSION, "unsupported header version");
   return {
     chain: f.str("chain"),
@@ -108,7 +108,7 @@ export function encodeVote(v: Vote): Uint8Array {
 }
 
 export function decodeVote(bytes: Uint8Array): Vote {
-  const f = FieldReader.of(decode(bytes), "vote").only("v", "chain", "type", "height", "round", "blockHash", "time", "validator");
+  const f = FieldReader.of(decode(bytes), "vote").knownFields("v", "chain", "type", "height", "round", "blockHash", "time", "validator");
   if (f.uint("v") !== BLOCK_VERSION) throw new CivitasError(ErrorCode.CODEC_BAD_VERSION, "unsupported vote version");
   const type = f.str("type");
   if (type !== "prevote" && type !== "precommit") throw new CivitasError(ErrorCode.CODEC_MALFORMED, "vote.type must be prevote or precommit");
@@ -125,13 +125,13 @@ function encodeCommit(c: CommitCertificate): CborValue {
 }
 
 function decodeCommit(v: CborValue): CommitCertificate {
-  const f = FieldReader.of(v, "commit").only("height", "round", "blockHash", "signatures");
+  const f = FieldReader.of(v, "commit").knownFields("height", "round", "blockHash", "signatures");
   return {
     height: f.uint("height"),
     round: f.uint("round"),
     blockHash: f.bytes("blockHash", 32),
     signatures: f.array("signatures", 10_000).map((s, i) => {
-      const sf = FieldReader.of(s, `commit.signatures[${i}]`).only("validator", "time", "signature");
+      const sf = FieldReader.of(s, `commit.signatures[${i}]`).knownFields("validator", "time", "signature");
       return { validator: sf.bytes("validator", 20), time: sf.uint("time"), signature: sf.bytes("signature") };
     }),
   };
@@ -142,7 +142,7 @@ export function encodeBlock(b: Block): Uint8Array {
 }
 
 export function decodeBlock(bytes: Uint8Array): Block {
-  const f = FieldReader.of(decode(bytes), "block").only("v", "header", "txs", "commit");
+  const f = FieldReader.of(decode(bytes), "block").knownFields("v", "header", "txs", "commit");
   if (f.uint("v") !== BLOCK_VERSION) throw new CivitasError(ErrorCode.CODEC_BAD_VERSION, "unsupported block version");
   const txs = f.array("txs").map((t) => {
     if (!(t instanceof Uint8Array)) throw new CivitasError(ErrorCode.CODEC_MALFORMED, "block.txs items must be byte strings");

@@ -31,7 +31,7 @@ export function encodeReceipt(r: Receipt): Uint8Array {
 }
 
 export function decodeReceipt(bytes: Uint8Array): Receipt {
-  const f = FieldReader.of(decode(bytes), "receipt").only("v", "txHash", "status", "code", "message", "gasUsed", "events");
+  const f = FieldReader.of(decode(bytes), "receipt").knownFields("v", "txHash", "status", "code", "message", "gasUsed", "events");
   if (f.uint("v") !== RECEIPT_VERSION) throw new CivitasError(ErrorCode.CODEC_BAD_VERSION, "unsupported receipt version");
   const status = f.str("status");
   if (status !== "ok" && status !== "failed") throw new CivitasError(ErrorCode.CODEC_MALFORMED, "receipt.status must be ok or failed");
@@ -42,7 +42,7 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
     message: f.str("message"),
     gasUsed: f.uint("gasUsed"),
     events: f.array("events").map((e, i) => {
-      const er = FieldReader.of(e, `receipt.events[${i}]`).only("module", "type", "accounts", "attrs");
+      const er = FieldReader.of(e, `receipt.events[${i}]`).knownFields("module", "type", "accounts", "attrs");
       return {
         module: er.str("module"),
         type: er.str("type"),

@@ -60,7 +60,7 @@ export function encodeTxBody(body: TxBody): Uint8Array {
 }
 
 export function decodeTxBody(bytes: Uint8Array): TxBody {
-  const r = FieldReader.of(decode(bytes), "tx.body", ErrorCode.TX_MALFORMED).only("v", "chain", "from", "nonce", "expires", "gasLimit", "calls", "memo");
+  const r = FieldReader.of(decode(bytes), "tx.body", ErrorCode.TX_MALFORMED).knownFields("v", "chain", "from", "nonce", "expires", "gasLimit", "calls", "memo");
   if (r.uint("v") !== TX_VERSION) throw new CivitasError(ErrorCode.CODEC_BAD_VERSION, `unsupported transaction version ${String(r.raw("v"))}`);
   const callsRaw = r.raw("calls");
   if (Array.isArray(callsRaw) && callsRaw.length > TX_LIMITS.maxCalls) throw new CivitasError(ErrorCode.TX_TOO_MANY_CALLS, `a transaction may carry at most ${TX_LIMITS.maxCalls} calls`, { limit: TX_LIMITS.maxCalls, got: callsRaw.length });
@@ -69,7 +69,7 @@ export function decodeTxBody(bytes: Uint8Array): TxBody {
   const rawCalls = r.array("calls", TX_LIMITS.maxCalls);
   if (rawCalls.length === 0) throw new CivitasError(ErrorCode.TX_MALFORMED, "tx.body.calls: at least one call is required", { field: "tx.body.calls" });
   const calls = rawCalls.map((c, i) => {
-    const cr = FieldReader.of(c, `tx.body.calls[${i}]`, ErrorCode.TX_MALFORMED).only("module", "method", "args");
+    const cr = FieldReader.of(c, `tx.body.calls[${i}]`, ErrorCode.TX_MALFORMED).knownFields("module", "method", "args");
     return { module: cr.str("module", TX_LIMITS.maxNameChars), method: cr.str("method", TX_LIMITS.maxNameChars), args: cr.map("args") };
   });
   return {
