@@ -139,9 +139,14 @@ export class ChainStore {
         else this.state.putSync(c.key, c.value);
       }
       for (const [h, n] of w.smtNodes) this.smt.putSync(h, n);
-      for (const a of w.accountIndex) this.accountIdx.putSync(concatBytes(a.address, hkey, u32be(a.txIndex)), w.txHashes[a.txIndex]);
-      for (const e of w.eventIndex) {
-        this.eventIdx.putSync(concatBytes(utf8(e.type), new Uint8Array([0]), hkey, u32be(e.txIndex), u32be(e.eventIndex)), w.txHashes[e.txIndex]);
+      // Index postings are grouped per block: one entry per (address, height) and per
+      // (event type, height), whatever the number of transactions, which keeps the puts per
+      // block (lmdb-js main-thread cost) down when an account or an event type is busy.
+      for (const parts of groupBy(w.accountIndex, (a) => hexOf(a.address)).values()) {
+        this.accountIdx.putSync(concatBytes(parts[0].address, hkey), packPostings(parts, (a) => [a.txIndex], (a) => w.txHashes[a.txIndex]));
+      }
+      for (const [type, parts] of groupBy(w.eventIndex, (e) => e.type)) {
+        this.eventIdx.putSync(concatBytes(utf8(type), new Uint8Array([0]), hkey), packPostings(parts, (e) => [e.txIndex, e.eventIndex], (e) => w.txHashes[e.txIndex]));
       }
       this.meta.putSync(utf8("head"), hkey);
     });
@@ -153,9 +158,17 @@ export class ChainStore {
     assert(address.length === 20, "address must be 20 bytes");
     const start = concatBytes(address, u64be(beforeHeight ?? Number.MAX_SAFE_INTEGER));
     const out: IndexEntry[] = [];
-    for (const { key, value } of this.accountIdx.getRange({ start, end: address, reverse: true, limit })) {
-      const k = key as Uint8Array;
-      out.push({ height: readU64be(k, 20), txIndex: readU32be(k, 28), txHash: new Uint8Array(value) });
+    if (limit <= 0) return out;
+    for (const { key, value } of this.accountIdx.getRange({ start, end: address, reverse: true })) {
+      const height = readU64be(key as Uint8Array, 20);
+      // The range start is inclusive; `before` is not.
+      if (beforeHeight !== undefined && height >= beforeHeight) continue;
+      const v = value as Uint8Array;
+      assert(v.length % 36 === 0, "corrupt account index entry", { height });
+      for (let o = v.length - 36; o >= 0; o -= 36) {
+        out.push({ height, txIndex: readU32be(v, o), txHash: new Uint8Array(v.subarray(o + 4, o + 36)) });
+        if (out.length >= limit) return out;
+      }
     }
     return out;
   }
@@ -164,10 +177,15 @@ export class ChainStore {
   eventsOfType(type: string, limit: number, fromHeight = 0): IndexEntry[] {
     const prefix = concatBytes(utf8(type), new Uint8Array([0]));
     const out: IndexEntry[] = [];
-    for (const { key, value } of this.eventIdx.getRange({ start: concatBytes(prefix, u64be(fromHeight)), end: concatBytes(prefix, new Uint8Array(8).fill(0xff)), limit })) {
-      const k = key as Uint8Array;
-      const o = prefix.length;
-      out.push({ height: readU64be(k, o), txIndex: readU32be(k, o + 8), eventIndex: readU32be(k, o + 12), txHash: new Uint8Array(value) });
+    if (limit <= 0) return out;
+    for (const { key, value } of this.eventIdx.getRange({ start: concatBytes(prefix, u64be(fromHeight)), end: concatBytes(prefix, new Uint8Array(8).fill(0xff)) })) {
+      const height = readU64be(key as Uint8Array, prefix.length);
+      const v = value as Uint8Array;
+      assert(v.length % 40 === 0, "corrupt event index entry", { height });
+      for (let o = 0; o < v.length; o += 40) {
+        out.push({ height, txIndex: readU32be(v, o), eventIndex: readU32be(v, o + 4), txHash: new Uint8Array(v.subarray(o + 8, o + 40)) });
+        if (out.length >= limit) return out;
+      }
     }
     return out;
   }
@@ -194,3 +212,35 @@ export function requireBlock(store: ChainStore, height: number): Uint8Array {
   return b;
 }
 
+/** Packs postings as repeated (u32 fields..., 32-byte tx hash), written in place. */
+function packPostings<T>(items: T[], fields: (t: T) => number[], hash: (t: T) => Uint8Array): Uint8Array {
+  const width = fields(items[0]).length * 4 + 32;
+  const out = new Uint8Array(items.length * width);
+  const view = new DataView(out.buffer);
+  let o = 0;
+  for (const it of items) {
+    for (const f of fields(it)) {
+      view.setUint32(o, f);
+      o += 4;
+    }
+    const h = hash(it);
+    assert(h.length === 32, "transaction hash must be 32 bytes");
+    out.set(h, o);
+    o += 32;
+  }
+  return out;
+}
+
+/** Groups items by key, keeping first-seen key order and item order within a group. */
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const g = out.get(k);
+    if (g) g.push(it);
+    else out.set(k, [it]);
+  }
+  return out;
+}
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
