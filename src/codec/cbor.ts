@@ -207,12 +207,22 @@ export function encode(value: CborValue): Uint8Array {
 
 class Reader {
   pos = 0;
-  readonly view: DataView;
-  constructor(readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  // No DataView: creating one per decode cost more than decoding a small value.
+  constructor(readonly buf: Uint8Array) {}
   need(n: number): void {
     if (this.pos + n > this.buf.length) throw malformed("unexpected end of input");
+  }
+  u16(): number {
+    const b = this.buf;
+    const v = (b[this.pos] << 8) | b[this.pos + 1];
+    this.pos += 2;
+    return v;
+  }
+  u32(): number {
+    const b = this.buf;
+    const v = b[this.pos] * 0x1000000 + ((b[this.pos + 1] << 16) | (b[this.pos + 2] << 8) | b[this.pos + 3]);
+    this.pos += 4;
+    return v;
   }
 }
 
@@ -232,22 +242,21 @@ function readHead(r: Reader): [number, number | bigint] {
     }
     case 25: {
       r.need(2);
-      const n = r.view.getUint16(r.pos);
-      r.pos += 2;
+      const n = r.u16();
       if (n < 0x100) throw nonCanonical("integer encoded in more bytes than necessary");
       return [major, n];
     }
     case 26: {
       r.need(4);
-      const n = r.view.getUint32(r.pos);
-      r.pos += 4;
+      const n = r.u32();
       if (n < 0x10000) throw nonCanonical("integer encoded in more bytes than necessary");
       return [major, n];
     }
     case 27: {
       r.need(8);
-      const n = r.view.getBigUint64(r.pos);
-      r.pos += 8;
+      const hi = r.u32();
+      const lo = r.u32();
+      const n = (BigInt(hi) << 32n) | BigInt(lo);
       if (n < 0x100000000n) throw nonCanonical("integer encoded in more bytes than necessary");
       return [major, n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n];
     }
