@@ -7,6 +7,7 @@ import { CivitasError, ErrorCode } from "../../util/errors.js";
 import { globals } from "../context.js";
 import { fail, print } from "../output.js";
 import { getPassphrase } from "../passphrase.js";
+import { unlockKey } from "./keys.js";
 
 const BALANCE = /^(0x[0-9a-f]{40})=(0|[1-9][0-9]{0,19})$/;
 
@@ -30,6 +31,7 @@ interface InitFlags {
   authority?: string;
   balance: string[];
   genesis?: string;
+  validatorKey?: string;
   from?: string;
   apiPort?: string;
   apiHost?: string;
@@ -42,7 +44,8 @@ export function nodeCommands(program: Command): void {
     .description("write genesis.json, node.json and an encrypted validator key into a node home folder")
     .option("--home <dir>", "node home folder", ".civitas/node0")
     .option("--from <file>", "read these options from a JSON file (keys as the long flags in camelCase)")
-    .option("--genesis <file>", "use an existing genesis file instead of building one")
+    .option("--genesis <file>", "use an existing genesis file instead of building one (with --validator-key)")
+    .option("--validator-key <name>", "sign blocks with this key from --keys-dir (default: a new key)")
     .option("--chain-id <id>", "chain identifier (a-z, 0-9, '-')", "civitas-local")
     .option("--crypto-suite <suite>", `${SUITE_IDS.join(" | ")}`, "ed25519-sha256")
     .option("--consensus <engine>", "solo (single validator)", "solo")
@@ -68,6 +71,14 @@ export function nodeCommands(program: Command): void {
         });
         if (!SUITE_IDS.includes(f.cryptoSuite as SuiteId)) throw new CivitasError(ErrorCode.CONFIG_INVALID, `--crypto-suite must be one of ${SUITE_IDS.join(", ")}`);
         if (f.consensus !== "solo" && f.consensus !== "bft") throw new CivitasError(ErrorCode.CONFIG_INVALID, "--consensus must be solo or bft");
+        const genesisDoc = f.genesis ? readJsonFile(f.genesis, ErrorCode.GENESIS_INVALID, "--genesis") : undefined;
+        const chainSuite = ((genesisDoc as { cryptoSuite?: string } | undefined)?.cryptoSuite ?? f.cryptoSuite) as SuiteId;
+        let validatorSecretKey: Uint8Array | undefined;
+        if (f.validatorKey) {
+          const key = await unlockKey(g, f.validatorKey);
+          if (key.suite !== chainSuite) throw new CivitasError(ErrorCode.KEY_INVALID, `key '${f.validatorKey}' is ${key.suite} but the chain uses ${chainSuite}; create one with 'civitas keys new <name> --suite ${chainSuite}'`);
+          validatorSecretKey = key.secretKey;
+        }
         const passphrase = await getPassphrase(g, "the validator key", true);
         const opts: InitOptions = {
           home: f.home,
@@ -82,8 +93,9 @@ export function nodeCommands(program: Command): void {
           createEmptyBlocks: f.createEmptyBlocks,
           authority: f.authority ?? "",
           balances,
-          genesis: f.genesis ? readJsonFile(f.genesis, ErrorCode.GENESIS_INVALID, "--genesis") : undefined,
+          genesis: genesisDoc,
           passphrase,
+          validatorSecretKey,
           config: { moniker: f.moniker, api: { ...(f.apiHost ? { host: f.apiHost } : {}), ...(f.apiPort ? { port: intOpt(f.apiPort, "api-port") } : {}) } },
         };
         const { initHome } = await import("../../node/home.js");
