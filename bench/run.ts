@@ -51,6 +51,8 @@ function options(): Options {
 interface Batch {
   hex: string[];
   hashes: string[];
+  /** The request body, serialised before the timed window so the generator spends less CPU in it. */
+  body: string;
   sentAt: number;
 }
 
@@ -84,7 +86,7 @@ function signBatches(chain: string, wallets: KeyPair[], addresses: string[], fir
   const suite = getNodeSuite("ed25519-sha256");
   const expires = Date.now() + 30 * 60_000;
   const batches: Batch[] = [];
-  let cur: Batch = { hex: [], hashes: [], sentAt: 0 };
+  let cur: Batch = { hex: [], hashes: [], body: "", sentAt: 0 };
   for (let n = firstNonce; n < firstNonce + perSender; n++) {
     for (let s = 0; s < wallets.length; s++) {
       const tx = signTx(suite, { chain, from: fromHex(addresses[s]), nonce: n, expires, gasLimit: 100_000, calls: [{ module: "token", method: "transfer", args: { to: addresses[0], amount: 1 } }], memo: "" }, wallets[s].secretKey);
@@ -92,11 +94,12 @@ function signBatches(chain: string, wallets: KeyPair[], addresses: string[], fir
       cur.hashes.push(toHex(suite.hash(tx.bodyBytes)));
       if (cur.hex.length === batchSize) {
         batches.push(cur);
-        cur = { hex: [], hashes: [], sentAt: 0 };
+        cur = { hex: [], hashes: [], body: "", sentAt: 0 };
       }
     }
   }
   if (cur.hex.length) batches.push(cur);
+  for (const b of batches) b.body = JSON.stringify({ txs: b.hex });
   return batches;
 }
 
@@ -137,7 +140,7 @@ class BlockWatcher {
 
 async function submit(url: string, b: Batch): Promise<number> {
   b.sentAt = performance.now();
-  const res = await fetch(url + "/v1/txs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ txs: b.hex }) });
+  const res = await fetch(url + "/v1/txs", { method: "POST", headers: { "content-type": "application/json" }, body: b.body });
   const body = (await res.json()) as { rejected?: number; results?: Array<{ error?: { code: string; message: string } }> };
   if (body.rejected) process.stderr.write(`\n${body.rejected} rejected, first: ${JSON.stringify(body.results?.find((r) => r.error)?.error)}\n`);
   return body.rejected ?? 0;
