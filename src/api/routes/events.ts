@@ -3,7 +3,7 @@ import type { WebSocket } from "ws";
 import { headerToJson } from "../../ledger/block.js";
 import { receiptToJson } from "../../ledger/receipt.js";
 import type { CommittedBlock } from "../../node/chain.js";
-import { toHex } from "../../util/bytes.js";
+import { equalBytes, fromHex, toHex } from "../../util/bytes.js";
 import { CivitasError, ErrorCode } from "../../util/errors.js";
 import type { ApiContext } from "../context.js";
 import { addressParam, intParam } from "../params.js";
@@ -38,13 +38,15 @@ function messagesFor(b: CommittedBlock, f: Filter): unknown[] {
   const out: unknown[] = [];
   const h = b.block.header;
   if (f.blocks) out.push({ kind: "block", header: headerToJson(h, b.hash), txCount: h.txCount });
+  const account = f.account ? fromHex(f.account) : undefined;
   b.receipts.forEach((r, i) => {
-    const json = receiptToJson(r) as { events: Array<{ module: string; type: string; accounts: string[] }> };
-    json.events.forEach((ev, j) => {
+    // Filter on the raw events first: JSON is built only for events a subscriber gets.
+    r.events.forEach((ev, j) => {
       if (f.module && ev.module !== f.module) return;
       if (f.type && ev.type !== f.type) return;
-      if (f.account && !ev.accounts.includes(f.account)) return;
-      out.push({ kind: "event", height: h.height, txHash: toHex(b.txHashes[i]), txIndex: i, eventIndex: j, event: ev });
+      if (account && !ev.accounts.some((a) => equalBytes(a, account))) return;
+      const json = (receiptToJson({ ...r, events: [ev] }) as { events: unknown[] }).events[0];
+      out.push({ kind: "event", height: h.height, txHash: toHex(b.txHashes[i]), txIndex: i, eventIndex: j, event: json });
     });
   });
   return out;
