@@ -286,13 +286,15 @@ export class Chain implements Application {
     const accountIndex: Array<{ address: Uint8Array; txIndex: number }> = [];
     const eventIndex: Array<{ type: string; txIndex: number; eventIndex: number }> = [];
     e.receipts.forEach((r, i) => {
-      const seen = new Set<string>();
-      for (const a of [e.senders[i], ...r.events.flatMap((ev) => ev.accounts)]) {
-        const k = toHex(a);
-        if (seen.has(k)) continue;
-        seen.add(k);
+      // A transaction concerns a handful of accounts: a linear scan beats hashing them.
+      const seen: Uint8Array[] = [];
+      const add = (a: Uint8Array): void => {
+        if (seen.some((x) => equalBytes(x, a))) return;
+        seen.push(a);
         accountIndex.push({ address: a, txIndex: i });
-      }
+      };
+      add(e.senders[i]);
+      for (const ev of r.events) for (const a of ev.accounts) add(a);
       r.events.forEach((ev, j) => eventIndex.push({ type: `${ev.module}.${ev.type}`, txIndex: i, eventIndex: j }));
     });
     await this.store.commitBlock({
