@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Runs every compiled test file with node's built-in runner. Node 20 has no glob support in
-// `node --test`, so the file list is collected here. Tiers run in order: unit, spec, e2e.
+// `node --test`, so the file list is collected here. Tiers run in order: unit, spec, sim (deterministic consensus simulation), e2e.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 
 const root = new URL("../dist/test/", import.meta.url).pathname;
-const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "spec", "e2e"];
+const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "spec", "sim", "e2e"];
 function collect(dir) {
   let out = [];
   let entries;
