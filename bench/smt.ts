@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type { HashFn } from "../src/ledger/smt.js";
 import { EMPTY_ROOT, MemoryNodeStore, SparseMerkleTree, verifySmtProof } from "../src/ledger/smt.js";
 import { utf8 } from "../src/util/bytes.js";
+import { mulberry32 } from "../src/util/prng.js";
 
 const sha256: HashFn = (d) => new Uint8Array(createHash("sha256").update(d).digest());
 let hashes = 0;
@@ -15,17 +16,6 @@ const counted: HashFn = (d) => {
   return sha256(d);
 };
 
-// Deterministic PRNG (mulberry32) so runs are comparable.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const N = Number(process.env.SMT_BENCH_KEYS ?? 100_000);
 const loadBatch = Number(process.env.SMT_BENCH_LOAD_BATCH ?? 10_000);
@@ -43,7 +33,7 @@ for (let b = 0; b < N; b += loadBatch) {
 }
 const loadMs = performance.now() - t0;
 
-const r = rng(3);
+const r = mulberry32(3); // seeded so runs are comparable
 let live = Array.from({ length: N }, (_, i) => i);
 let next = N;
 const blocks: Array<{ ms: number; hashes: number }> = [];

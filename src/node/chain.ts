@@ -116,7 +116,7 @@ export class Chain implements Application {
     if (this.store.headHeight() === undefined) {
       const changes = this.executor.genesisChanges(this.genesis);
       const nodes = new BufferedNodes(this.store);
-      const stateRoot = new SparseMerkleTree((d) => this.suite.hash(d), nodes).update(EMPTY_ROOT, changes);
+      const stateRoot = new SparseMerkleTree(this.hashFn, nodes).update(EMPTY_ROOT, changes);
       const empty = rootFromLeafHashes(this.hashFn, []);
       const header: BlockHeader = {
         chain: this.genesis.chainId,

@@ -14,20 +14,12 @@ import type { CommitCertificate, Vote } from "../../src/ledger/block.js";
 import { voteSigningMessage } from "../../src/ledger/block.js";
 import type { Validator } from "../../src/ledger/validators.js";
 import { fromHex, fromUtf8, toHex, utf8 } from "../../src/util/bytes.js";
+import { mulberry32 } from "../../src/util/prng.js";
 
 export const suite = getNodeSuite("ed25519-sha256");
 export const CHAIN = "sim-chain";
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export interface Key {
   secretKey: Uint8Array;

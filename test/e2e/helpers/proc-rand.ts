@@ -3,6 +3,8 @@
  * CIVITAS_TEST_SEED when set, else from the clock, and is always printed.
  */
 
+import { mulberry32 as prng } from "../../../src/util/prng.js";
+
 export interface Rng {
   readonly seed: number;
   /** Uniform in [0, 1). */
@@ -12,14 +14,7 @@ export interface Rng {
 }
 
 export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = prng(seed);
   return { seed: seed >>> 0, next, int: (min, max) => min + Math.floor(next() * (max - min + 1)) };
 }
 
