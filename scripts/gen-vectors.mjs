@@ -17,7 +17,7 @@ const dist = new URL("../dist/src/", import.meta.url);
 const load = (p) => import(new URL(p, dist).href);
 const { getNodeSuite } = await load("crypto/node-suites.js");
 const { encodeTxBody, signTx, txHash } = await load("ledger/tx.js");
-const { encodeHeader, blockHash, encodeVote, voteSigningMessage, encodeBlock } = await load("ledger/block.js");
+const { encodeHeader, blockHash, encodeVote, voteSigningMessage, encodeBlock, lastCommitHash } = await load("ledger/block.js");
 const { encodeReceipt } = await load("ledger/receipt.js");
 const { merkleRootOf } = await load("ledger/merkle.js");
 const { validatorSetHash } = await load("ledger/validators.js");
@@ -72,6 +72,8 @@ const receiptOk = {
 const receiptFailed = { txHash: fill(0x11), status: "failed", code: "EXEC_INSUFFICIENT_BALANCE", message: "balance 0 is less than 5", gasUsed: 1800, events: [] };
 
 const validators = [{ address: FROM, publicKey: PUB, power: 10 }];
+const prevVote = { chain: "civitas-vectors", type: "precommit", height: 41, round: 1, blockHash: fill(0x01), time: 1_767_225_000_001, validator: FROM };
+const lastCommit = { height: 41, round: 1, blockHash: fill(0x01), signatures: [{ validator: FROM, time: prevVote.time, signature: suite.sign(voteSigningMessage(prevVote), SEED) }] };
 const header = {
   chain: "civitas-vectors",
   height: 42,
@@ -85,6 +87,7 @@ const header = {
   proposer: FROM,
   protocolVersion: 1,
   txCount: 1,
+  lastCommitHash: lastCommitHash(suite, lastCommit),
 };
 const bHash = blockHash(suite, header);
 
@@ -92,7 +95,7 @@ const vote = { chain: "civitas-vectors", type: "precommit", height: 42, round: 0
 const voteSig = suite.sign(voteSigningMessage(vote), SEED);
 
 const commit = { height: 42, round: 0, blockHash: bHash, signatures: [{ validator: FROM, time: vote.time, signature: voteSig }] };
-const block = { header, txs: [stx.bytes], commit };
+const block = { header, txs: [stx.bytes], lastCommit, commit };
 const blockBytes = encodeBlock(block);
 
 const out = {

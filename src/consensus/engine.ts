@@ -4,13 +4,14 @@
  * outside world only through injected timers and network, so a simulator can drive the same
  * engine with virtual time and a virtual network.
  */
-import type { Block, BlockHeader } from "../ledger/block.js";
+import type { Block, BlockBody, BlockHeader, CommitCertificate } from "../ledger/block.js";
 import type { Validator } from "../ledger/validators.js";
 
 export interface ProposedBlock {
   header: BlockHeader;
   hash: Uint8Array;
   txs: Uint8Array[];
+  lastCommit: CommitCertificate | null;
 }
 
 export interface Application {
@@ -20,10 +21,14 @@ export interface Application {
   validatorsAt(height: number): Validator[];
   /** Whether transactions are waiting, and how many (engines may build early when full). */
   pendingTxs(): number;
-  /** Builds and executes a candidate block on top of the head at the given time. */
-  propose(args: { height: number; time: number; proposer: Uint8Array }): Promise<ProposedBlock>;
+  /**
+   * Builds and executes a candidate block on top of the head. `time` is the proposer's clock
+   * (used as block time by solo; BFT chains derive block time from the last commit). `empty`
+   * builds a block without transactions.
+   */
+  propose(args: { height: number; time: number; proposer: Uint8Array; empty?: boolean }): Promise<ProposedBlock>;
   /** Re-executes a block proposed by someone else; resolves false (with a reason) if invalid. */
-  validate(block: { header: BlockHeader; txs: Uint8Array[] }): Promise<{ ok: true } | { ok: false; reason: string }>;
+  validate(block: BlockBody): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** Makes a validated or self-proposed block final with its certificate. */
   commit(block: Block): Promise<void>;
 }

@@ -93,11 +93,12 @@ export class SoloEngine implements ConsensusEngine {
     const time = Math.max(timers.now(), head.time + 1);
     const proposed = await app.propose({ height, time, proposer: signer.address });
     assert(proposed.header.height === height, "proposal at the wrong height");
-    const vote = { chain: this.opts.chain, type: "precommit" as const, height, round: 0, blockHash: proposed.hash, time, validator: signer.address };
+    const vote = { chain: this.opts.chain, type: "precommit" as const, height, round: 0, blockHash: proposed.hash, time: Math.max(time, proposed.header.time), validator: signer.address };
     const block: Block = {
       header: proposed.header,
       txs: proposed.txs,
-      commit: { height, round: 0, blockHash: proposed.hash, signatures: [{ validator: signer.address, time, signature: signer.sign(voteSigningMessage(vote)) }] },
+      lastCommit: proposed.lastCommit,
+      commit: { height, round: 0, blockHash: proposed.hash, signatures: [{ validator: signer.address, time: vote.time, signature: signer.sign(voteSigningMessage(vote)) }] },
     };
     await app.commit(block);
   }

@@ -13,8 +13,9 @@ import type { SignedTx } from "../ledger/tx.js";
 import { addressHex } from "../ledger/tx.js";
 import { compareBytes, fromHex, utf8 } from "../util/bytes.js";
 import { assert, CivitasError, ErrorCode, isCivitasError } from "../util/errors.js";
+import type { CryptoSuite } from "../crypto/suite.js";
 import { GAS, GasMeter, intrinsicGas } from "./gas.js";
-import type { CallContext, GenesisContext } from "./module.js";
+import type { CallContext, EndBlockContext, ExecCrypto, GenesisContext, GenesisInput } from "./module.js";
 import type { ModuleRegistry } from "./registry.js";
 import { CORE_PREFIX } from "./registry.js";
 
@@ -72,11 +73,19 @@ class Overlay implements StateReader {
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 const MAX_EVENTS_PER_TX = 256;
 
+/** The deterministic slice of a crypto suite that modules may use. */
+export function execCrypto(suite: Pick<CryptoSuite, "isValidPublicKey" | "verify" | "address">): ExecCrypto {
+  return { isValidPublicKey: (pk) => suite.isValidPublicKey(pk), verify: (m, sig, pk) => suite.verify(m, sig, pk), address: (pk) => suite.address(pk) };
+}
+
 export class Executor {
-  constructor(private readonly registry: ModuleRegistry) {}
+  constructor(
+    private readonly registry: ModuleRegistry,
+    private readonly crypto: ExecCrypto,
+  ) {}
 
   /** The state a chain starts with: every module's genesis entries. */
-  genesisChanges(genesis: { authority: string; balances: Array<{ address: string; amount: string }> }): StateChange[] {
+  genesisChanges(genesis: GenesisInput): StateChange[] {
     const writes = new Map<string, Uint8Array>();
     for (const m of this.registry.list()) {
       if (!m.initGenesis) continue;
@@ -84,13 +93,13 @@ export class Executor {
         set: (k, v) => writes.set(`${m.name}/${k}`, v),
         get: (k) => writes.get(`${m.name}/${k}`),
       };
-      m.initGenesis(ctx, genesis);
+      m.initGenesis(ctx, genesis, this.crypto);
     }
     return sortChanges([...writes].map(([k, v]) => [k, v]));
   }
 
   beginBlock(base: StateReader, ctx: BlockContext): BlockRun {
-    return new BlockRun(this.registry, base, ctx);
+    return new BlockRun(this.registry, base, ctx, this.crypto);
   }
 }
 
@@ -110,6 +119,7 @@ export class BlockRun {
     private readonly registry: ModuleRegistry,
     base: StateReader,
     private readonly ctx: BlockContext,
+    private readonly crypto: ExecCrypto,
   ) {
     this.state = new Overlay(base);
   }
@@ -174,6 +184,7 @@ export class BlockRun {
       time: this.ctx.time,
       sender,
       authority: this.ctx.authority,
+      crypto: this.crypto,
       get: (key) => {
         meter.charge(GAS.readBase, `read ${key}`);
         const v = state.get(prefix + key);
@@ -198,10 +209,22 @@ export class BlockRun {
     };
   }
 
-  /** The block's state changes in canonical (byte) order. */
+  /** Runs every module's end-of-block hook, then returns the block's state changes in canonical (byte) order. */
   finish(): StateChange[] {
     assert(!this.finished, "finish called twice");
     this.finished = true;
+    for (const m of this.registry.list()) {
+      if (!m.endBlock) continue;
+      const prefix = `${m.name}/`;
+      const ctx: EndBlockContext = {
+        height: this.ctx.height,
+        crypto: this.crypto,
+        get: (k) => this.state.get(prefix + k),
+        set: (k, v) => this.state.set(prefix + k, v),
+        del: (k) => this.state.set(prefix + k, null),
+      };
+      m.endBlock(ctx);
+    }
     return sortChanges([...this.state.writes]);
   }
 }

@@ -6,6 +6,14 @@
 import type { CborValue, Obj } from "../codec/index.js";
 import type { ArgsSchema, ArgValue } from "./schema.js";
 
+/** Deterministic cryptography of the chain's suite, for modules that check signatures or keys. */
+export interface ExecCrypto {
+  isValidPublicKey(publicKey: Uint8Array): boolean;
+  verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
+  /** 0x-hex address of a public key. */
+  address(publicKey: Uint8Array): string;
+}
+
 export interface CallContext {
   readonly chain: string;
   readonly height: number;
@@ -20,6 +28,16 @@ export interface CallContext {
   del(key: string): void;
   /** Records an event; `accounts` are the 0x addresses it concerns (indexed by account). */
   emit(type: string, attrs: Obj, accounts: string[]): void;
+  readonly crypto: ExecCrypto;
+}
+
+/** What a module sees at the end of every block (no sender, no gas: protocol work only). */
+export interface EndBlockContext {
+  readonly height: number;
+  readonly crypto: ExecCrypto;
+  get(key: string): Uint8Array | undefined;
+  set(key: string, value: Uint8Array): void;
+  del(key: string): void;
 }
 
 export interface QueryContext {
@@ -47,6 +65,12 @@ export interface QueryDef {
   run(ctx: QueryContext, args: Record<string, ArgValue>): QueryResult;
 }
 
+export interface GenesisInput {
+  authority: string;
+  balances: Array<{ address: string; amount: string }>;
+  validators: Array<{ publicKey: string; power: number }>;
+}
+
 export interface GenesisContext {
   set(key: string, value: Uint8Array): void;
   get(key: string): Uint8Array | undefined;
@@ -57,7 +81,9 @@ export interface Module {
   readonly doc: string;
   readonly methods: Readonly<Record<string, MethodDef>>;
   readonly queries: Readonly<Record<string, QueryDef>>;
-  initGenesis?(ctx: GenesisContext, genesis: { authority: string; balances: Array<{ address: string; amount: string }> }): void;
+  initGenesis?(ctx: GenesisContext, genesis: GenesisInput, crypto: ExecCrypto): void;
+  /** Runs after the block's last transaction, in module-name order. */
+  endBlock?(ctx: EndBlockContext): void;
   /** Decodes a stored value of this module for JSON display (proof responses). */
   decodeValue?(key: string, value: Uint8Array): unknown;
 }

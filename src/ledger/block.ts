@@ -30,6 +30,8 @@ export interface BlockHeader {
   proposer: Uint8Array;
   protocolVersion: number;
   txCount: number;
+  /** H(canonical lastCommit) of the block, or 32 zero bytes when it carries none (height 1). */
+  lastCommitHash: Uint8Array;
 }
 
 export interface Vote {
@@ -59,8 +61,16 @@ export interface Block {
   header: BlockHeader;
   /** Wire bytes of each signed transaction, in execution order. */
   txs: Uint8Array[];
+  /**
+   * The certificate for the previous block that the proposer saw. Committed by the header's
+   * lastCommitHash, so the BFT block time (the weighted median of its vote times) is checkable
+   * by anyone from the block alone.
+   */
+  lastCommit: CommitCertificate | null;
   commit: CommitCertificate;
 }
+
+export const NO_COMMIT_HASH: Uint8Array = new Uint8Array(32);
 
 export function encodeHeader(h: BlockHeader): Uint8Array {
   return encode({
@@ -77,11 +87,12 @@ export function encodeHeader(h: BlockHeader): Uint8Array {
     proposer: h.proposer,
     protocolVersion: h.protocolVersion,
     txCount: h.txCount,
+    lastCommitHash: h.lastCommitHash,
   });
 }
 
 export function decodeHeader(v: CborValue): BlockHeader {
-  const f = FieldReader.of(v, "header").knownFields("v", "chain", "height", "time", "prevHash", "txRoot", "receiptRoot", "stateRoot", "validatorSetHash", "nextValidatorSetHash", "proposer", "protocolVersion", "txCount");
+  const f = FieldReader.of(v, "header").knownFields("v", "chain", "height", "time", "prevHash", "txRoot", "receiptRoot", "stateRoot", "validatorSetHash", "nextValidatorSetHash", "proposer", "protocolVersion", "txCount", "lastCommitHash");
   if (f.uint("v") !== BLOCK_VERSION) throw new CivitasError(ErrorCode.CODEC_BAD_VERSION, "unsupported header version");
   return {
     chain: f.str("chain"),
@@ -96,6 +107,7 @@ export function decodeHeader(v: CborValue): BlockHeader {
     proposer: f.bytes("proposer", 20),
     protocolVersion: f.uint("protocolVersion"),
     txCount: f.uint("txCount"),
+    lastCommitHash: f.bytes("lastCommitHash", 32),
   };
 }
 
@@ -120,11 +132,11 @@ export function voteSigningMessage(v: Vote): Uint8Array {
   return concatBytes(VOTE_PREFIX, encodeVote(v));
 }
 
-function encodeCommit(c: CommitCertificate): CborValue {
+export function encodeCommit(c: CommitCertificate): CborValue {
   return { height: c.height, round: c.round, blockHash: c.blockHash, signatures: c.signatures.map((s) => ({ validator: s.validator, time: s.time, signature: s.signature })) };
 }
 
-function decodeCommit(v: CborValue): CommitCertificate {
+export function decodeCommit(v: CborValue): CommitCertificate {
   const f = FieldReader.of(v, "commit").knownFields("height", "round", "blockHash", "signatures");
   return {
     height: f.uint("height"),
@@ -137,18 +149,47 @@ function decodeCommit(v: CborValue): CommitCertificate {
   };
 }
 
+/** The hash a header carries for its lastCommit. */
+export function lastCommitHash(suite: Pick<CryptoSuite, "hash">, c: CommitCertificate | null): Uint8Array {
+  return c ? suite.hash(encode(encodeCommit(c))) : NO_COMMIT_HASH;
+}
+
+/** A block without its own certificate: what a proposer proposes and validators vote on. */
+export interface BlockBody {
+  header: BlockHeader;
+  txs: Uint8Array[];
+  lastCommit: CommitCertificate | null;
+}
+
+function bodyFields(b: BlockBody): Record<string, CborValue> {
+  return { v: BLOCK_VERSION, header: decode(encodeHeader(b.header)), txs: b.txs, lastCommit: b.lastCommit ? [encodeCommit(b.lastCommit)] : [] };
+}
+
+function readBody(f: FieldReader, what: string): BlockBody {
+  if (f.uint("v") !== BLOCK_VERSION) throw new CivitasError(ErrorCode.CODEC_BAD_VERSION, `unsupported ${what} version`);
+  const txs = f.array("txs").map((t) => {
+    if (!(t instanceof Uint8Array)) throw new CivitasError(ErrorCode.CODEC_MALFORMED, `${what}.txs items must be byte strings`);
+    return new Uint8Array(t);
+  });
+  const lc = f.array("lastCommit", 1);
+  return { header: decodeHeader(f.raw("header")), txs, lastCommit: lc.length ? decodeCommit(lc[0]) : null };
+}
+
+export function encodeBlockBody(b: BlockBody): Uint8Array {
+  return encode(bodyFields(b));
+}
+
+export function decodeBlockBody(bytes: Uint8Array): BlockBody {
+  return readBody(FieldReader.of(decode(bytes), "proposal").knownFields("v", "header", "txs", "lastCommit"), "proposal");
+}
+
 export function encodeBlock(b: Block): Uint8Array {
-  return encode({ v: BLOCK_VERSION, header: decode(encodeHeader(b.header)), txs: b.txs, commit: encodeCommit(b.commit) });
+  return encode({ ...bodyFields(b), commit: encodeCommit(b.commit) });
 }
 
 export function decodeBlock(bytes: Uint8Array): Block {
-  const f = FieldReader.of(decode(bytes), "block").knownFields("v", "header", "txs", "commit");
-  if (f.uint("v") !== BLOCK_VERSION) throw new CivitasError(ErrorCode.CODEC_BAD_VERSION, "unsupported block version");
-  const txs = f.array("txs").map((t) => {
-    if (!(t instanceof Uint8Array)) throw new CivitasError(ErrorCode.CODEC_MALFORMED, "block.txs items must be byte strings");
-    return new Uint8Array(t);
-  });
-  return { header: decodeHeader(f.raw("header")), txs, commit: decodeCommit(f.raw("commit")) };
+  const f = FieldReader.of(decode(bytes), "block").knownFields("v", "header", "txs", "lastCommit", "commit");
+  return { ...readBody(f, "block"), commit: decodeCommit(f.raw("commit")) };
 }
 
 /**
@@ -188,9 +229,27 @@ export function headerToJson(h: BlockHeader, hash: Uint8Array): Record<string, u
     proposer: "0x" + toHex(h.proposer),
     protocolVersion: h.protocolVersion,
     txCount: h.txCount,
+    lastCommitHash: toHex(h.lastCommitHash),
   };
 }
 
 export function commitToJson(c: CommitCertificate): Record<string, unknown> {
   return { height: c.height, round: c.round, blockHash: toHex(c.blockHash), signatures: c.signatures.map((s) => ({ validator: "0x" + toHex(s.validator), time: s.time, signature: toHex(s.signature) })) };
+}
+
+/** A vote with its signature: what validators gossip and what equivocation evidence holds. */
+export interface SignedVoteBytes {
+  vote: Vote;
+  signature: Uint8Array;
+}
+
+export function encodeSignedVote(sv: SignedVoteBytes): Uint8Array {
+  return encode({ vote: encodeVote(sv.vote), signature: sv.signature });
+}
+
+export function decodeSignedVote(bytes: Uint8Array): SignedVoteBytes {
+  const f = FieldReader.of(decode(bytes), "signedVote").knownFields("vote", "signature");
+  const signature = f.bytes("signature");
+  if (signature.length > 128) throw new CivitasError(ErrorCode.CODEC_MALFORMED, "signedVote.signature longer than 128 bytes");
+  return { vote: decodeVote(f.bytes("vote")), signature };
 }

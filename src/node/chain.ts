@@ -8,8 +8,10 @@
 import type { CryptoSuite } from "../crypto/suite.js";
 import { getNodeSuite } from "../crypto/node-suites.js";
 import type { Application, ProposedBlock } from "../consensus/engine.js";
-import type { Block, BlockHeader } from "../ledger/block.js";
-import { blockHash, decodeBlock, encodeBlock, PROTOCOL_VERSION, verifyCommit } from "../ledger/block.js";
+import type { Block, BlockBody, BlockHeader, CommitCertificate } from "../ledger/block.js";
+import { blockHash, decodeBlock, encodeBlock, lastCommitHash, NO_COMMIT_HASH, PROTOCOL_VERSION, verifyCommit } from "../ledger/block.js";
+import { commitTime } from "../consensus/bft/messages.js";
+import { decodeValidatorSet } from "../modules/validators/index.js";
 import type { Genesis } from "../ledger/genesis.js";
 import { genesisHash, genesisValidators } from "../ledger/genesis.js";
 import { inclusionPath, leafHash, rootFromLeafHashes } from "../ledger/merkle.js";
@@ -20,16 +22,16 @@ import { EMPTY_ROOT, SparseMerkleTree } from "../ledger/smt.js";
 import type { SignedTx } from "../ledger/tx.js";
 import { decodeSignedTx, txSigningMessage } from "../ledger/tx.js";
 import type { Validator } from "../ledger/validators.js";
-import { validatorSetHash } from "../ledger/validators.js";
+import { sortValidators, validatorSetHash } from "../ledger/validators.js";
 import type { StateChange } from "../execution/executor.js";
-import { accountKey, decodeAccount, Executor } from "../execution/executor.js";
+import { accountKey, decodeAccount, execCrypto, Executor } from "../execution/executor.js";
 import { ModuleRegistry } from "../execution/registry.js";
 import { validateArgs } from "../execution/schema.js";
 import type { Module } from "../execution/module.js";
 import type { Mempool } from "../mempool/mempool.js";
 import type { VerifyPool } from "../mempool/verify-pool.js";
 import { ChainStore, requireBlock } from "../storage/chain-store.js";
-import { equalBytes, toHex, utf8 } from "../util/bytes.js";
+import { equalBytes, fromHex, toHex, utf8 } from "../util/bytes.js";
 import { assert, CivitasError, ErrorCode } from "../util/errors.js";
 
 export interface CommittedBlock {
@@ -66,15 +68,19 @@ class BufferedNodes implements SmtNodeStore {
 }
 
 const GENESIS_META = "genesis";
+const SET_KEY = "validators/set";
+const SET_KEY_BYTES = utf8(SET_KEY);
 
 export class Chain implements Application {
   readonly suite: CryptoSuite;
   readonly registry: ModuleRegistry;
   private readonly executor: Executor;
-  private readonly validators: Validator[];
-  private readonly valSetHash: Uint8Array;
+  private readonly genesisSet: Validator[];
+  /** Validator sets by the height they sign, for the last few heights. */
+  private readonly setCache = new Map<number, { validators: Validator[]; hash: Uint8Array }>();
   private headHeader!: BlockHeader;
   private headHash!: Uint8Array;
+  private headCommit!: CommitCertificate;
   private readonly proposals = new Map<string, Executed>();
   private readonly listeners = new Set<(b: CommittedBlock) => void>();
   mempool: Mempool | undefined;
@@ -87,9 +93,8 @@ export class Chain implements Application {
   ) {
     this.suite = getNodeSuite(genesis.cryptoSuite);
     this.registry = new ModuleRegistry(modules);
-    this.executor = new Executor(this.registry);
-    this.validators = genesisValidators(this.suite, genesis);
-    this.valSetHash = validatorSetHash(this.suite, this.validators);
+    this.executor = new Executor(this.registry, execCrypto(this.suite));
+    this.genesisSet = sortValidators(genesisValidators(this.suite, genesis));
   }
 
   /** Opens the store, writing the genesis block if the store is new and checking it otherwise. */
@@ -118,6 +123,7 @@ export class Chain implements Application {
       const nodes = new BufferedNodes(this.store);
       const stateRoot = new SparseMerkleTree(this.hashFn, nodes).update(EMPTY_ROOT, changes);
       const empty = rootFromLeafHashes(this.hashFn, []);
+      const setHash = validatorSetHash(this.suite, this.genesisSet);
       const header: BlockHeader = {
         chain: this.genesis.chainId,
         height: 0,
@@ -126,19 +132,21 @@ export class Chain implements Application {
         txRoot: empty,
         receiptRoot: empty,
         stateRoot,
-        validatorSetHash: this.valSetHash,
-        nextValidatorSetHash: this.valSetHash,
+        validatorSetHash: setHash,
+        nextValidatorSetHash: setHash,
         proposer: new Uint8Array(20),
         protocolVersion: PROTOCOL_VERSION,
         txCount: 0,
+        lastCommitHash: NO_COMMIT_HASH,
       };
       const hash = blockHash(this.suite, header);
-      const block: Block = { header, txs: [], commit: { height: 0, round: 0, blockHash: hash, signatures: [] } };
+      const block: Block = { header, txs: [], lastCommit: null, commit: { height: 0, round: 0, blockHash: hash, signatures: [] } };
       await this.write({ header, hash, txs: [], txHashes: [], senders: [], receipts: [], receiptBytes: [], changes, nodes: nodes.added }, block);
     }
     const head = decodeBlock(requireBlock(this.store, this.store.headHeight() as number));
     this.headHeader = head.header;
     this.headHash = blockHash(this.suite, head.header);
+    this.headCommit = head.commit;
   }
 
   readonly hashFn = (d: Uint8Array): Uint8Array => this.suite.hash(d);
@@ -153,18 +161,65 @@ export class Chain implements Application {
     return this.headHeader;
   }
 
-  validatorsAt(_height: number): Validator[] {
-    return this.validators;
+  /** The commit certificate this node stored with its head block. */
+  headCertificate(): CommitCertificate {
+    return this.headCommit;
+  }
+
+  /**
+   * The validator set that signs block `height` (1 <= height <= head + 1): the `validators/set`
+   * entry of the state after block height-1, so it is known one block ahead and proved by state.
+   */
+  validatorsAt(height: number): Validator[] {
+    return this.validatorSet(height).validators;
+  }
+
+  validatorSet(height: number): { validators: Validator[]; hash: Uint8Array } {
+    if (height <= 0) return { validators: this.genesisSet, hash: validatorSetHash(this.suite, this.genesisSet) };
+    const cached = this.setCache.get(height);
+    if (cached) return cached;
+    if (height > this.headHeader.height + 1) throw new CivitasError(ErrorCode.BLOCK_NOT_FOUND, `the validator set of height ${height} is not known yet (head is ${this.headHeader.height})`, { height });
+    const raw =
+      height === this.headHeader.height + 1
+        ? this.committedState.get(SET_KEY)
+        : new SparseMerkleTree(this.hashFn, new BufferedNodes(this.store)).get(this.requireHeader(height - 1).stateRoot, utf8(SET_KEY));
+    const validators = this.toValidators(raw);
+    const entry = { validators, hash: validatorSetHash(this.suite, validators) };
+    this.setCache.set(height, entry);
+    for (const h of this.setCache.keys()) if (h < height - 8 || h > height + 8) this.setCache.delete(h);
+    return entry;
+  }
+
+  private toValidators(raw: Uint8Array | undefined): Validator[] {
+    return sortValidators(decodeValidatorSet(raw).map((v) => ({ address: fromHex(this.suite.address(v.publicKey)), publicKey: v.publicKey, power: v.power })));
+  }
+
+  private requireHeader(height: number): BlockHeader {
+    return decodeBlock(requireBlock(this.store, height)).header;
   }
 
   pendingTxs(): number {
     return this.mempool?.size ?? 0;
   }
 
-  async propose(args: { height: number; time: number; proposer: Uint8Array }): Promise<ProposedBlock> {
+  /**
+   * Block time. BFT chains take the power-weighted median of the previous block's commit vote
+   * times (bounded by honest validators' clocks, so no single proposer moves time); solo chains
+   * take the proposer's clock. Either way strictly increasing.
+   */
+  private blockTime(lastCommit: CommitCertificate | null, proposerTime: number): number {
+    const floor = this.headHeader.time + 1;
+    if (this.genesis.consensus !== "bft") return Math.max(proposerTime, floor);
+    if (!lastCommit) return floor;
+    return Math.max(commitTime(lastCommit, this.validatorsAt(this.headHeader.height)), floor);
+  }
+
+  async propose(args: { height: number; time: number; proposer: Uint8Array; empty?: boolean }): Promise<ProposedBlock> {
     assert(args.height === this.headHeader.height + 1, "proposal must extend the head");
-    const mempool = this.mempool;
-    const run = this.executor.beginBlock(this.committedState, { chain: this.genesis.chainId, height: args.height, time: args.time, authority: this.genesis.authority });
+    const mempool = args.empty ? undefined : this.mempool;
+    const lastCommit = this.headHeader.height === 0 ? null : this.headCommit;
+    const time = this.blockTime(lastCommit, args.time);
+    const run = this.executor.beginBlock(this.committedState, { chain: this.genesis.chainId, height: args.height, time, authority: this.genesis.authority });
     const txs: Uint8Array[] = [];
     const txHashes: Uint8Array[] = [];
     const senders: Uint8Array[] = [];
@@ -187,13 +242,23 @@ export class Chain implements Application {
         }
       }
     }
-    const executed = this.finishBlock(run, args, txs, txHashes, senders, receipts);
+    const executed = this.finishBlock(run, { height: args.height, time, proposer: args.proposer, lastCommit }, txs, txHashes, senders, receipts);
     this.proposals.set(toHex(executed.hash), executed);
-    return { header: executed.header, hash: executed.hash, txs };
+    return { header: executed.header, hash: executed.hash, txs, lastCommit };
   }
 
-  private finishBlock(run: ReturnType<Executor["beginBlock"]>, args: { height: number; time: number; proposer: Uint8Array }, txs: Uint8Array[], txHashes: Uint8Array[], senders: Uint8Array[], receipts: Receipt[]): Executed {
+  private finishBlock(
+    run: ReturnType<Executor["beginBlock"]>,
+    args: { height: number; time: number; proposer: Uint8Array; lastCommit: CommitCertificate | null },
+    txs: Uint8Array[],
+    txHashes: Uint8Array[],
+    senders: Uint8Array[],
+    receipts: Receipt[],
+  ): Executed {
     const changes = run.finish();
+    const setChange = changes.find((c) => c.key.length === SET_KEY_BYTES.length && equalBytes(c.key, SET_KEY_BYTES));
+    const current = this.validatorSet(args.height);
+    const nextHash = setChange ? validatorSetHash(this.suite, this.toValidators(setChange.value)) : current.hash;
     const receiptBytes = receipts.map(encodeReceipt);
     const nodes = new BufferedNodes(this.store);
     const stateRoot = new SparseMerkleTree(this.hashFn, nodes).update(this.headHeader.stateRoot, changes);
@@ -205,16 +270,17 @@ export class Chain implements Application {
       txRoot: rootFromLeafHashes(this.hashFn, txs.map((t) => leafHash(this.hashFn, t))),
       receiptRoot: rootFromLeafHashes(this.hashFn, receiptBytes.map((r) => leafHash(this.hashFn, r))),
       stateRoot,
-      validatorSetHash: this.valSetHash,
-      nextValidatorSetHash: this.valSetHash,
+      validatorSetHash: current.hash,
+      nextValidatorSetHash: nextHash,
       proposer: args.proposer,
       protocolVersion: PROTOCOL_VERSION,
       txCount: txs.length,
+      lastCommitHash: lastCommitHash(this.suite, args.lastCommit),
     };
     return { header, hash: blockHash(this.suite, header), txs, txHashes, senders, receipts, receiptBytes, changes, nodes: nodes.added };
   }
 
-  async validate(block: { header: BlockHeader; txs: Uint8Array[] }): Promise<{ ok: true } | { ok: false; reason: string }> {
+  async validate(block: BlockBody): Promise<{ ok: true } | { ok: false; reason: string }> {
     try {
       await this.execute(block);
       return { ok: true };
@@ -224,7 +290,7 @@ export class Chain implements Application {
   }
 
   /** Re-executes a block received from elsewhere and checks every header commitment. */
-  private async execute(block: { header: BlockHeader; txs: Uint8Array[] }): Promise<Executed> {
+  private async execute(block: BlockBody): Promise<Executed> {
     const h = block.header;
     const fail = (why: string): never => {
       throw new CivitasError(ErrorCode.BLOCK_INVALID, `block ${h.height}: ${why}`, { height: h.height });
@@ -234,8 +300,20 @@ export class Chain implements Application {
     if (!equalBytes(h.prevHash, this.headHash)) fail("prevHash does not match the head");
     if (h.time <= this.headHeader.time) fail("time does not increase");
     if (h.protocolVersion !== PROTOCOL_VERSION) fail(`protocol version ${h.protocolVersion} is not supported`);
-    if (!equalBytes(h.validatorSetHash, this.valSetHash)) fail("validator set hash mismatch");
-    if (!this.validators.some((v) => equalBytes(v.address, h.proposer))) fail("proposer is not a validator");
+    const set = this.validatorSet(h.height);
+    if (!equalBytes(h.validatorSetHash, set.hash)) fail("validator set hash mismatch");
+    if (!set.validators.some((v) => equalBytes(v.address, h.proposer))) fail("proposer is not a validator");
+    if (!equalBytes(h.lastCommitHash, lastCommitHash(this.suite, block.lastCommit))) fail("lastCommitHash does not match the block's lastCommit");
+    if (h.height === 1) {
+      if (block.lastCommit) fail("block 1 carries no lastCommit");
+    } else {
+      const lc = block.lastCommit;
+      if (!lc) return fail("lastCommit missing");
+      if (lc.height !== this.headHeader.height) fail(`lastCommit is for height ${lc.height}, not ${this.headHeader.height}`);
+      const check = verifyCommit(this.suite, this.genesis.chainId, this.headHash, lc, this.validatorsAt(this.headHeader.height));
+      if (!check.ok) fail(`lastCommit invalid: ${check.reason}`);
+    }
+    if (this.genesis.consensus === "bft" && h.time !== this.blockTime(block.lastCommit, h.time)) fail(`time ${h.time} is not the median of the lastCommit's vote times (${this.blockTime(block.lastCommit, h.time)})`);
     if (h.txCount !== block.txs.length) fail("txCount does not match the transactions");
     if (block.txs.length > this.genesis.maxBlockTxs) fail("too many transactions");
     if (block.txs.reduce((s, t) => s + t.length, 0) > this.genesis.maxBlockBytes) fail("block too large");
@@ -259,24 +337,27 @@ export class Chain implements Application {
       else receipts.push(out.receipt);
       txHashes.push(hash);
     }
-    const executed = this.finishBlock(run, { height: h.height, time: h.time, proposer: h.proposer }, block.txs, txHashes, decoded.map((t) => t.body.from), receipts);
+    const executed = this.finishBlock(run, { height: h.height, time: h.time, proposer: h.proposer, lastCommit: block.lastCommit }, block.txs, txHashes, decoded.map((t) => t.body.from), receipts);
     if (!equalBytes(executed.header.txRoot, h.txRoot)) fail("txRoot mismatch");
     if (!equalBytes(executed.header.receiptRoot, h.receiptRoot)) fail("receiptRoot mismatch");
     if (!equalBytes(executed.header.stateRoot, h.stateRoot)) fail("stateRoot mismatch");
-    assert(equalBytes(executed.hash, blockHash(this.suite, h)), "re-executed header differs from the received one");
+    if (!equalBytes(executed.header.nextValidatorSetHash, h.nextValidatorSetHash)) fail("nextValidatorSetHash mismatch");
+    if (!equalBytes(executed.hash, blockHash(this.suite, h))) fail("header does not match re-execution");
     this.proposals.set(toHex(executed.hash), executed);
     return executed;
   }
 
   async commit(block: Block): Promise<void> {
     const hash = blockHash(this.suite, block.header);
-    const check = verifyCommit(this.suite, this.genesis.chainId, hash, block.commit, this.validators);
+    if (block.commit.height !== block.header.height) throw new CivitasError(ErrorCode.BLOCK_INVALID, `block ${block.header.height}: commit certificate is for height ${block.commit.height}`);
+    const check = verifyCommit(this.suite, this.genesis.chainId, hash, block.commit, this.validatorsAt(block.header.height));
     if (!check.ok) throw new CivitasError(ErrorCode.BLOCK_INVALID, `block ${block.header.height}: commit certificate invalid: ${check.reason}`);
     const executed = this.proposals.get(toHex(hash)) ?? (await this.execute(block));
     this.proposals.clear();
     await this.write(executed, block);
     this.headHeader = block.header;
     this.headHash = hash;
+    this.headCommit = block.commit;
     if (this.mempool) for (const h of executed.txHashes) this.mempool.remove(toHex(h));
     const committed: CommittedBlock = { block, hash, txHashes: executed.txHashes, receipts: executed.receipts };
     for (const l of this.listeners) l(committed);
@@ -323,6 +404,10 @@ export class Chain implements Application {
 
   accountNonce(address: string): number {
     return decodeAccount(this.committedState.get(accountKey(address))).nonce;
+  }
+
+  blockBytes(height: number): Uint8Array | undefined {
+    return this.store.getBlockBytes(height);
   }
 
   getBlock(height: number): Block | undefined {

@@ -81,6 +81,7 @@ export function headerFromJson(j: Record<string, unknown>): { header: BlockHeade
     proposer: b("proposer", 20),
     protocolVersion: num("protocolVersion"),
     txCount: num("txCount"),
+    lastCommitHash: b("lastCommitHash", 32),
   };
   return { header, hash: typeof j.hash === "string" ? j.hash : "" };
 }

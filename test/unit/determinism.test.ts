@@ -11,7 +11,8 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Executor } from "../../src/execution/executor.js";
+import { getNodeSuite } from "../../src/crypto/node-suites.js";
+import { execCrypto, Executor } from "../../src/execution/executor.js";
 import type { StateReader } from "../../src/execution/executor.js";
 import { ModuleRegistry } from "../../src/execution/registry.js";
 import type { Block, BlockHeader } from "../../src/ledger/block.js";
@@ -129,19 +130,19 @@ test("blocks with tampered roots are refused and the replica's head does not mov
     await assert.rejects(b.commit({ ...next, header }), /commit certificate invalid: certificate is for another block/, `${field}: original certificate`);
     unmoved(`${field} with the original certificate`);
     // 2. Re-hashed header, before commit: validate re-executes and names the wrong root.
-    const v = await b.validate({ header, txs: next.txs });
+    const v = await b.validate({ header, txs: next.txs, lastCommit: next.lastCommit });
     assert.equal(v.ok, false, `${field}: validate accepted a wrong root`);
     assert.match((v as { reason: string }).reason, mismatch);
     unmoved(`${field} validate`);
     // 3. Even a block the validator itself certified is refused when its roots are wrong.
-    await assert.rejects(b.commit(certify(fx, header, next.txs)), mismatch, `${field}: re-certified block`);
+    await assert.rejects(b.commit(certify(fx, header, next.txs, next.lastCommit)), mismatch, `${field}: re-certified block`);
     unmoved(`${field} re-certified`);
   }
   // Transactions swapped under an unchanged header are refused too.
   const swapped = { ...next, txs: [next.txs[1], next.txs[0]] };
   await assert.rejects(b.commit(swapped), /txRoot mismatch/);
   unmoved("swapped transactions");
-  const dropped = await b.validate({ header: next.header, txs: [next.txs[0]] });
+  const dropped = await b.validate({ header: next.header, txs: [next.txs[0]], lastCommit: next.lastCommit });
   assert.equal(dropped.ok, false);
   assert.match((dropped as { reason: string }).reason, /txCount does not match/);
   unmoved("dropped transaction");
@@ -180,7 +181,7 @@ test("a different block time changes block hashes but not the state, receipts or
 
 test("execution reads only the block time: expiry depends on it, and no clock or random source is touched", () => {
   const registry = new ModuleRegistry(builtinModules());
-  const executor = new Executor(registry);
+  const executor = new Executor(registry, execCrypto(getNodeSuite("ed25519-sha256")));
   const genesisState = new Map(executor.genesisChanges(fx.genesis).map((c) => [Buffer.from(c.key).toString("utf8"), c.value as Uint8Array]));
   const base: StateReader = { get: (k) => genesisState.get(k) };
   const [w0, w1] = fx.wallets;

@@ -10,7 +10,7 @@ import { asBigInt, decode, encode } from "../../src/codec/index.js";
 import type { Obj } from "../../src/codec/index.js";
 import { getNodeSuite } from "../../src/crypto/node-suites.js";
 import type { BlockContext, StateChange, StateReader, TxOutcome } from "../../src/execution/executor.js";
-import { accountKey, decodeAccount, Executor } from "../../src/execution/executor.js";
+import { accountKey, decodeAccount, execCrypto, Executor } from "../../src/execution/executor.js";
 import { GAS, intrinsicGas } from "../../src/execution/gas.js";
 import type { Module } from "../../src/execution/module.js";
 import { ModuleRegistry } from "../../src/execution/registry.js";
@@ -57,11 +57,11 @@ class MemState implements StateReader {
 }
 
 const registry = new ModuleRegistry(builtinModules());
-const executor = new Executor(registry);
+const executor = new Executor(registry, execCrypto(getNodeSuite("ed25519-sha256")));
 
 function chainState(balances: Array<[Account, bigint]> = [[ALICE, 1000n], [BOB, 50n]]): MemState {
   const s = new MemState();
-  s.apply(executor.genesisChanges({ authority: AUTH.addr, balances: balances.map(([a, amount]) => ({ address: a.addr, amount: amount.toString() })) }));
+  s.apply(executor.genesisChanges({ authority: AUTH.addr, validators: [], balances: balances.map(([a, amount]) => ({ address: a.addr, amount: amount.toString() })) }));
   return s;
 }
 
@@ -106,16 +106,16 @@ function runBlock(s: MemState, txs: Array<{ stx: SignedTx; hash: Uint8Array }>, 
 // ---------------------------------------------------------------------------------------------
 
 test("genesis changes set balances and the total supply, sorted by key bytes, zero balances skipped", () => {
-  const changes = executor.genesisChanges({ authority: AUTH.addr, balances: [{ address: BOB.addr, amount: "50" }, { address: ALICE.addr, amount: "18446744073709551000" }, { address: CAROL.addr, amount: "0" }] });
+  const changes = executor.genesisChanges({ authority: AUTH.addr, validators: [], balances: [{ address: BOB.addr, amount: "50" }, { address: ALICE.addr, amount: "18446744073709551000" }, { address: CAROL.addr, amount: "0" }] });
   for (let i = 1; i < changes.length; i++) assert.ok(compareBytes(changes[i - 1].key, changes[i].key) < 0);
-  assert.deepEqual(keysOf(changes).sort(), [`token/bal/${ALICE.addr}`, `token/bal/${BOB.addr}`, "token/supply"].sort());
+  assert.deepEqual(keysOf(changes).sort(), [`token/bal/${ALICE.addr}`, `token/bal/${BOB.addr}`, "token/supply", "validators/set"].sort());
   const s = new MemState();
   s.apply(changes);
   assert.equal(bal(s, ALICE), 18446744073709551000n);
   assert.equal(bal(s, BOB), 50n);
   assert.equal(bal(s, CAROL), 0n);
   assert.equal(supply(s), 18446744073709551050n);
-  assert.deepEqual(executor.genesisChanges({ authority: AUTH.addr, balances: [] }), []);
+  assert.deepEqual(keysOf(executor.genesisChanges({ authority: AUTH.addr, validators: [], balances: [] })), ["validators/set"]);
 });
 
 test("transfer moves balances, consumes the nonce and emits a Transfer event", () => {
@@ -437,7 +437,7 @@ test("a module that throws a non-Civitas error or misuses emit yields a failed r
       },
     },
   };
-  const exec = new Executor(new ModuleRegistry([...builtinModules(), weird]));
+  const exec = new Executor(new ModuleRegistry([...builtinModules(), weird]), execCrypto(getNodeSuite("ed25519-sha256")));
   const s = chainState();
   const run = exec.beginBlock(s, ctx());
   const call = (method: string): Call => ({ module: "weird", method, args: {} });

@@ -61,7 +61,7 @@ class FakeApp implements Application {
   }
   async propose(a: { height: number; time: number; proposer: Uint8Array }): Promise<ProposedBlock> {
     const header = { height: a.height, time: a.time, proposer: a.proposer } as unknown as BlockHeader;
-    return { header, hash: new Uint8Array(32).fill(a.height), txs: [] };
+    return { header, hash: new Uint8Array(32).fill(a.height), txs: [], lastCommit: null };
   }
   async validate(): Promise<{ ok: true }> {
     return { ok: true };

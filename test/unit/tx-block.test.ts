@@ -11,7 +11,7 @@ import type { CborValue } from "../../src/codec/index.js";
 import { getNodeSuite } from "../../src/crypto/node-suites.js";
 import type { CryptoSuite } from "../../src/crypto/suite.js";
 import type { Block, BlockHeader, CommitCertificate, Vote } from "../../src/ledger/block.js";
-import { blockHash, decodeBlock, decodeHeader, decodeVote, encodeBlock, encodeHeader, encodeVote, verifyCommit, voteSigningMessage } from "../../src/ledger/block.js";
+import { blockHash, decodeBlock, decodeHeader, decodeVote, encodeBlock, encodeHeader, encodeVote, lastCommitHash, verifyCommit, voteSigningMessage } from "../../src/ledger/block.js";
 import type { TxBody } from "../../src/ledger/tx.js";
 import { decodeSignedTx, decodeTxBody, encodeTxBody, signTx, TX_LIMITS, TX_VERSION, txHash, txSigningMessage } from "../../src/ledger/tx.js";
 import type { Validator } from "../../src/ledger/validators.js";
@@ -240,6 +240,7 @@ function header(over: Partial<BlockHeader> = {}): BlockHeader {
     proposer: new Uint8Array(20).fill(7),
     protocolVersion: 1,
     txCount: 2,
+    lastCommitHash: h32(10),
     ...over,
   };
 }
@@ -248,15 +249,16 @@ test("block: encode/decode round trip with transactions and a commit", () => {
   const txs = [signTx(ED, body(), SK).bytes, signTx(ED, body({ nonce: 4 }), SK).bytes];
   const hd = header();
   const hash = blockHash(ED, hd);
-  const block: Block = { header: hd, txs, commit: { height: 9, round: 2, blockHash: hash, signatures: [{ validator: new Uint8Array(20).fill(8), time: 123, signature: new Uint8Array(64).fill(9) }] } };
+  const lastCommit = { height: 8, round: 0, blockHash: h32(1), signatures: [{ validator: new Uint8Array(20).fill(8), time: 100, signature: new Uint8Array(64).fill(3) }] };
+  const block: Block = { header: { ...hd, lastCommitHash: lastCommitHash(ED, lastCommit) }, txs, lastCommit, commit: { height: 9, round: 2, blockHash: hash, signatures: [{ validator: new Uint8Array(20).fill(8), time: 123, signature: new Uint8Array(64).fill(9) }] } };
   const bytes = encodeBlock(block);
   const d = decodeBlock(bytes);
   assert.deepEqual(d, block);
   assert.deepEqual(encodeBlock(d), bytes);
-  assert.deepEqual(blockHash(ED, d.header), hash);
+  assert.deepEqual(blockHash(ED, d.header), blockHash(ED, block.header));
   assert.deepEqual(decodeSignedTx(d.txs[1]).body.nonce, 4);
   // Empty block, empty certificate.
-  const empty: Block = { header: header({ txCount: 0 }), txs: [], commit: { height: 9, round: 0, blockHash: hash, signatures: [] } };
+  const empty: Block = { header: header({ txCount: 0 }), txs: [], lastCommit: null, commit: { height: 9, round: 0, blockHash: hash, signatures: [] } };
   assert.deepEqual(decodeBlock(encodeBlock(empty)), empty);
 });
 
@@ -265,7 +267,7 @@ test("block hash is H(encode(header)) and changes with every header field", () =
   const h = blockHash(ED, base);
   assert.deepEqual(h, ED.hash(encodeHeader(base)));
   assert.deepEqual(decodeHeader(decode(encodeHeader(base))), base);
-  const changes: Partial<BlockHeader>[] = [{ chain: "x" }, { height: 10 }, { time: 1 }, { prevHash: h32(9) }, { txRoot: h32(9) }, { receiptRoot: h32(9) }, { stateRoot: h32(9) }, { validatorSetHash: h32(9) }, { nextValidatorSetHash: h32(9) }, { proposer: new Uint8Array(20) }, { protocolVersion: 2 }, { txCount: 3 }];
+  const changes: Partial<BlockHeader>[] = [{ chain: "x" }, { height: 10 }, { time: 1 }, { prevHash: h32(9) }, { txRoot: h32(9) }, { receiptRoot: h32(9) }, { stateRoot: h32(9) }, { validatorSetHash: h32(9) }, { nextValidatorSetHash: h32(9) }, { proposer: new Uint8Array(20) }, { protocolVersion: 2 }, { txCount: 3 }, { lastCommitHash: h32(11) }];
   const seen = new Set([toHex(h)]);
   for (const c of changes) seen.add(toHex(blockHash(ED, header(c))));
   assert.equal(seen.size, changes.length + 1);
@@ -273,7 +275,7 @@ test("block hash is H(encode(header)) and changes with every header field", () =
 
 test("block decoding refuses bad versions, lengths and item types", () => {
   const hd = header();
-  const good = { v: 1, header: decode(encodeHeader(hd)), txs: [] as CborValue[], commit: { height: 9, round: 0, blockHash: h32(0), signatures: [] as CborValue[] } };
+  const good = { v: 1, header: decode(encodeHeader(hd)), txs: [] as CborValue[], lastCommit: [] as CborValue[], commit: { height: 9, round: 0, blockHash: h32(0), signatures: [] as CborValue[] } };
   assert.deepEqual(decodeBlock(encode(good)).header, hd);
   throwsCode(() => decodeBlock(encode({ ...good, v: 2 })), ErrorCode.CODEC_BAD_VERSION);
   throwsCode(() => decodeBlock(encode({ ...good, header: { ...(good.header as Record<string, CborValue>), v: 2 } })), ErrorCode.CODEC_BAD_VERSION);

@@ -6,7 +6,7 @@
  */
 import { getNodeSuite } from "../../../src/crypto/node-suites.js";
 import type { CryptoSuite, SuiteId } from "../../../src/crypto/suite.js";
-import type { Block, BlockHeader } from "../../../src/ledger/block.js";
+import type { Block, BlockHeader, CommitCertificate } from "../../../src/ledger/block.js";
 import { blockHash, voteSigningMessage } from "../../../src/ledger/block.js";
 import type { Genesis } from "../../../src/ledger/genesis.js";
 import { parseGenesis } from "../../../src/ledger/genesis.js";
@@ -47,12 +47,12 @@ export function makeFixture(o: { chainId?: string; wallets?: number; funds?: str
 }
 
 /** A commit certificate by the (single) validator for `header`: a block that passes verifyCommit. */
-export function certify(f: Fixture, header: BlockHeader, txs: Uint8Array[]): Block {
+export function certify(f: Fixture, header: BlockHeader, txs: Uint8Array[], lastCommit: CommitCertificate | null): Block {
   const hash = blockHash(f.suite, header);
   const validator = fromHex(f.suite.address(f.suite.publicKeyFromSecret(f.validatorSecret)));
   const time = header.time;
   const vote = { chain: f.genesis.chainId, type: "precommit" as const, height: header.height, round: 0, blockHash: hash, time, validator };
-  return { header, txs, commit: { height: header.height, round: 0, blockHash: hash, signatures: [{ validator, time, signature: f.suite.sign(voteSigningMessage(vote), f.validatorSecret) }] } };
+  return { header, txs, lastCommit, commit: { height: header.height, round: 0, blockHash: hash, signatures: [{ validator, time, signature: f.suite.sign(voteSigningMessage(vote), f.validatorSecret) }] } };
 }
 
 export class ChainDriver {
@@ -100,7 +100,7 @@ export class ChainDriver {
     const t = time ?? head.time + 1000;
     const proposer = fromHex(this.f.suite.address(this.f.suite.publicKeyFromSecret(this.f.validatorSecret)));
     const p = await this.chain.propose({ height: head.height + 1, time: t, proposer });
-    const block = certify(this.f, p.header, p.txs);
+    const block = certify(this.f, p.header, p.txs, p.lastCommit);
     await this.chain.commit(block);
     return block;
   }
