@@ -13,4 +13,6 @@ export interface ApiContext {
   waiters: CommitWaiters;
   version: string;
   startedAt: number;
+  /** Connected peers and network counters (BFT nodes). */
+  network?: () => Record<string, unknown>;
 }

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { clientCommands } from "./commands/client.js";
 import { keysCommand } from "./commands/keys.js";
+import { networkCommands } from "./commands/network.js";
 import { nodeCommands } from "./commands/node.js";
 import { upCommand } from "./commands/up.js";
 import { verifyChainCommand } from "./commands/verify-chain.js";
@@ -22,6 +23,7 @@ program
 
 nodeCommands(program);
 upCommand(program);
+networkCommands(program);
 clientCommands(program);
 keysCommand(program);
 verifyChainCommand(program);

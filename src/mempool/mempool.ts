@@ -71,6 +71,11 @@ export class Mempool {
     return this.byHash.size;
   }
 
+  /** How many transactions of `sender` are pending (their nonces are consecutive from the account's next). */
+  pendingCount(sender: string): number {
+    return this.bySender.get(sender)?.size ?? 0;
+  }
+
   has(hashHex: string): boolean {
     return this.byHash.has(hashHex);
   }
@@ -84,17 +89,31 @@ export class Mempool {
    * whole batch run in the worker pool; state checks run after, in order, so a batch may carry
    * several consecutive nonces of one sender.
    */
-  async admit(raws: Uint8Array[]): Promise<AdmitResult[]> {
+  async admit(raws: Uint8Array[], source: "client" | "peer" = "client"): Promise<AdmitResult[]> {
     const checks = await this.deps.pool.admit(raws, { chain: this.opts.chain, maxTxBytes: this.opts.maxTxBytes, maxTxGas: this.opts.maxTxGas });
     const now = this.deps.now();
-    return checks.map((c, i) => {
+    const accepted: Uint8Array[] = [];
+    const out = checks.map((c, i): AdmitResult => {
       if (!c.ok) return { ok: false, error: new CivitasError(c.error.code, c.error.message, c.error.details) };
       try {
-        return { ok: true, hash: this.insert(raws[i], c, now) };
+        const hash = this.insert(raws[i], c, now);
+        accepted.push(raws[i]);
+        return { ok: true, hash };
       } catch (e) {
         return { ok: false, error: toError(e) };
       }
     });
+    // Transactions from clients are passed on to peers; those from peers are not (every
+    // validator is connected to every other, so one hop reaches them all).
+    if (accepted.length && source === "client") for (const l of this.admittedListeners) l(accepted);
+    return out;
+  }
+
+  private readonly admittedListeners: Array<(raws: Uint8Array[]) => void> = [];
+
+  /** Called with the transactions a client submitted and the mempool accepted. */
+  onAdmitted(listener: (raws: Uint8Array[]) => void): void {
+    this.admittedListeners.push(listener);
   }
 
   private insert(raw: Uint8Array, c: { hash: Uint8Array; sender: string; nonce: number; expires: number }, now: number): string {

@@ -27,6 +27,36 @@ export interface NodeConfig {
     maxWaitMs: number;
   };
   mempool: { maxPendingPerAccount: number; maxPendingTotal: number };
+  /** validator: votes when its key is in the set; full: replicates and serves without voting (no key needed). */
+  role: "validator" | "full";
+  /** Node-to-node network (BFT chains): mutual TLS with certificates from the network CA. */
+  p2p: {
+    host: string;
+    port: number;
+    /** host:port of peers to dial (and keep dialling). */
+    peers: string[];
+    /** Folder with ca.crt, node.crt and node.key, relative to the config file's folder. */
+    tlsDir: string;
+    /** Largest frame accepted from a peer (0 = derived from the genesis block size). */
+    maxFrameBytes: number;
+    /** How long a misbehaving peer stays banned. */
+    banMs: number;
+  };
+  /** BFT timing (Tendermint's timeouts; each grows by its delta per round). */
+  consensus: {
+    timeoutProposeMs: number;
+    timeoutProposeDeltaMs: number;
+    timeoutPrevoteMs: number;
+    timeoutPrevoteDeltaMs: number;
+    timeoutPrecommitMs: number;
+    timeoutPrecommitDeltaMs: number;
+    /** Own votes are re-sent when a height is slower than this. */
+    gossipMs: number;
+    /** Period of height announcements that drive block sync. */
+    statusMs: number;
+    /** Write-ahead log of signed votes, relative to the config file's folder. */
+    walFile: string;
+  };
   /** Signature verification threads (0 = one per core). */
   verifyWorkers: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -39,6 +69,19 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   keyFile: "validator.key.json",
   api: { host: "127.0.0.1", port: 8080, bodyLimitBytes: 16 * 1024 * 1024, maxBatchTxs: 5_000, rateLimitMax: 0, rateLimitWindowMs: 1_000, maxWaitMs: 60_000 },
   mempool: { maxPendingPerAccount: 1_000, maxPendingTotal: 200_000 },
+  role: "validator",
+  p2p: { host: "127.0.0.1", port: 26656, peers: [], tlsDir: "tls", maxFrameBytes: 0, banMs: 60_000 },
+  consensus: {
+    timeoutProposeMs: 3_000,
+    timeoutProposeDeltaMs: 500,
+    timeoutPrevoteMs: 1_000,
+    timeoutPrevoteDeltaMs: 500,
+    timeoutPrecommitMs: 1_000,
+    timeoutPrecommitDeltaMs: 500,
+    gossipMs: 500,
+    statusMs: 500,
+    walFile: "consensus.wal",
+  },
   verifyWorkers: 0,
   logLevel: "info",
 };
@@ -72,7 +115,19 @@ const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as
 export function parseNodeConfig(input: unknown): NodeConfig {
   const o = obj(input, "");
   const d = NODE_CONFIG_DEFAULTS;
-  only(o, "", ["moniker", "dataDir", "genesisFile", "keyFile", "api", "mempool", "verifyWorkers", "logLevel"]);
+  only(o, "", ["moniker", "dataDir", "genesisFile", "keyFile", "api", "mempool", "role", "p2p", "consensus", "verifyWorkers", "logLevel"]);
+  const p2p = obj(o.p2p, "p2p");
+  only(p2p, "p2p.", Object.keys(d.p2p));
+  const cons = obj(o.consensus, "consensus");
+  only(cons, "consensus.", Object.keys(d.consensus));
+  const role = o.role ?? d.role;
+  if (role !== "validator" && role !== "full") bad("role", "expected validator or full");
+  const peers = p2p.peers ?? d.p2p.peers;
+  if (!Array.isArray(peers) || peers.length > 1000) bad("p2p.peers", "expected an array of host:port strings");
+  (peers as unknown[]).forEach((p, i) => {
+    if (typeof p !== "string" || !/^[A-Za-z0-9.\-:[\]]+:[0-9]{1,5}$/.test(p)) bad(`p2p.peers[${i}]`, `expected host:port, got ${JSON.stringify(p)}`);
+  });
+  const ms = (k: keyof NodeConfig["consensus"], min: number): number => int(cons[k] ?? d.consensus[k], `consensus.${k}`, min, 600_000);
   const api = obj(o.api, "api");
   only(api, "api.", Object.keys(d.api));
   const mp = obj(o.mempool, "mempool");
@@ -96,6 +151,26 @@ export function parseNodeConfig(input: unknown): NodeConfig {
     mempool: {
       maxPendingPerAccount: int(mp.maxPendingPerAccount ?? d.mempool.maxPendingPerAccount, "mempool.maxPendingPerAccount", 1, 1_000_000),
       maxPendingTotal: int(mp.maxPendingTotal ?? d.mempool.maxPendingTotal, "mempool.maxPendingTotal", 1, 10_000_000),
+    },
+    role: role as NodeConfig["role"],
+    p2p: {
+      host: str(p2p.host ?? d.p2p.host, "p2p.host"),
+      port: int(p2p.port ?? d.p2p.port, "p2p.port", 0, 65535),
+      peers: peers as string[],
+      tlsDir: str(p2p.tlsDir ?? d.p2p.tlsDir, "p2p.tlsDir"),
+      maxFrameBytes: int(p2p.maxFrameBytes ?? d.p2p.maxFrameBytes, "p2p.maxFrameBytes", 0, 1024 ** 3),
+      banMs: int(p2p.banMs ?? d.p2p.banMs, "p2p.banMs", 0, 86_400_000),
+    },
+    consensus: {
+      timeoutProposeMs: ms("timeoutProposeMs", 10),
+      timeoutProposeDeltaMs: ms("timeoutProposeDeltaMs", 0),
+      timeoutPrevoteMs: ms("timeoutPrevoteMs", 10),
+      timeoutPrevoteDeltaMs: ms("timeoutPrevoteDeltaMs", 0),
+      timeoutPrecommitMs: ms("timeoutPrecommitMs", 10),
+      timeoutPrecommitDeltaMs: ms("timeoutPrecommitDeltaMs", 0),
+      gossipMs: ms("gossipMs", 10),
+      statusMs: ms("statusMs", 10),
+      walFile: str(cons.walFile ?? d.consensus.walFile, "consensus.walFile"),
     },
     verifyWorkers: int(o.verifyWorkers ?? d.verifyWorkers, "verifyWorkers", 0, 64),
     logLevel: logLevel as NodeConfig["logLevel"],

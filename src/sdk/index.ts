@@ -22,6 +22,8 @@ export {
   headerFromJson,
 } from "./proofs.js";
 export type { HexInclusionProof, HexConsistencyProof, SmtProof } from "./proofs.js";
+export { LightClient, LightClientError, LIGHT_CLIENT_BATCH } from "./light-client.js";
+export type { TrustedCheckpoint, LightClientOptions, LightClientCheck, VerifiedHeader, VerifiedTx, VerifiedState, VerifiedQuery, SyncResult } from "./light-client.js";
 export { getPortableSuite } from "../crypto/portable-suites.js";
 export type { CryptoSuite, SuiteId } from "../crypto/suite.js";
 export { decodeSignedTx, txHash, encodeTxBody } from "../ledger/tx.js";

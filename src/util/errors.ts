@@ -59,6 +59,14 @@ export const ErrorCode = {
   ACCOUNT_NOT_FOUND: "ACCOUNT_NOT_FOUND",
   // invariants: a bug or a corrupted store, never the caller's fault
   INTERNAL: "INTERNAL",
+  // p2p
+  P2P_TLS_INVALID: "P2P_TLS_INVALID",
+  P2P_HANDSHAKE_REFUSED: "P2P_HANDSHAKE_REFUSED",
+  P2P_GENESIS_MISMATCH: "P2P_GENESIS_MISMATCH",
+  P2P_BANNED: "P2P_BANNED",
+  P2P_DUPLICATE_CONNECTION: "P2P_DUPLICATE_CONNECTION",
+  P2P_FRAME_TOO_LARGE: "P2P_FRAME_TOO_LARGE",
+  P2P_BAD_FRAME: "P2P_BAD_FRAME",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -433,7 +433,7 @@ describe("node API (ed25519-sha256)", () => {
     assert.equal(mints.body.events.length, 1);
     assert.equal(String(mints.body.events[0].event.attrs.amount), "5000");
     const modules = await dev.get("/v1/modules");
-    assert.deepEqual(modules.body.modules.map((m: { name: string }) => m.name), ["kv", "token"]);
+    assert.deepEqual(modules.body.modules.map((m: { name: string }) => m.name), ["kv", "token", "validators"]);
   });
 
   test("restart on the same folder: same head, balances and transaction lookups; then keeps going", T, async () => {

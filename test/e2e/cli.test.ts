@@ -280,15 +280,19 @@ test("client commands against a running node, then verify-chain", { timeout: 120
   }
 });
 
-test("civitas up: creates a local network, serves the API, and stops on SIGINT with exit code 0", { timeout: 60_000 }, async () => {
+test("civitas up: 4 validator processes; a transfer commits after one is killed; SIGINT stops them all with exit code 0", { timeout: 90_000 }, async () => {
   const cwd = join(root, "up-cwd");
   await mkdir(cwd);
   const port = await freePort();
-  const up = spawnCli(["up", "--port", String(port)], { cwd });
+  const p2pPort = await freePort();
+  const up = spawnCli(["up", "--port", String(port), "--p2p-port", String(p2pPort)], { cwd });
   try {
-    const m = await up.waitFor(/API\s+(http:\/\/\S+)\/v1\/status/, "stdout", 30_000);
+    const m = await up.waitFor(/node0\s+validator API (http:\/\/\S+)/, "stdout", 60_000);
     assert.equal(m[1], `http://127.0.0.1:${port}`);
-    assert.match(up.stderr, /created a local network in .*up-cwd\/\.civitas with keys authority, alice, bob/);
+    assert.match(up.stderr, /creating a local network in .*up-cwd\/\.civitas: 4 validators, 0 full nodes, network CA, keys authority, alice, bob/);
+    const pids = (JSON.parse(await readFile(join(cwd, ".civitas", "pids.json"), "utf8")) as { nodes: Array<{ name: string; pid: number }> }).nodes;
+    assert.equal(pids.length, 4);
+    process.kill(pids[3].pid, "SIGKILL");
     const s = await getJson<{ chain: { chainId: string }; head: { height: number } }>(`${m[1]}/v1/status`);
     assert.equal(s.status, 200);
     assert.equal(s.body.chain.chainId, "civitas-local");
@@ -296,6 +300,9 @@ test("civitas up: creates a local network, serves the API, and stops on SIGINT w
     const devEnv = { CIVITAS_KEYS_DIR: join(cwd, ".civitas", "keys"), CIVITAS_PASSPHRASE_FILE: join(cwd, ".civitas", "dev-passphrase") };
     const names = json<Array<{ name: string }>>(await cli(["--json", "keys", "list"], 0, devEnv)).map((x) => x.name);
     assert.deepEqual(names.sort(), ["alice", "authority", "bob"]);
+    const bob = (JSON.parse(await readFile(join(cwd, ".civitas", "keys", "bob.json"), "utf8")) as { address: string }).address;
+    const sent = await cli(["--url", m[1], "tx", "transfer", "--key", "alice", "--to", bob, "--amount", "7"], 0, devEnv);
+    assert.match(sent.stdout, /committed [0-9a-f]{64} in block \d+: ok/);
     const exit = await up.stop("SIGINT");
     assert.equal(exit.code, 0, `up exited ${JSON.stringify(exit)}\n${up.stderr}`);
     assert.equal(exit.signal, null);

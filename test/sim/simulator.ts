@@ -1,19 +1,32 @@
 /**
- * Deterministic network simulator for BftCore: N cores with real ed25519 keys, virtual time, a
- * seeded PRNG driving delays, drops, duplicates and reordering, timed partitions, crashes with
- * restart (the signed record survives, as the WAL will guarantee) and Byzantine equivocators.
- * Same seed, same run: every failure message carries the seed.
+ * Deterministic network simulator for the consensus code (docs/spec/consensus.md, "Simulator").
+ *
+ * One process runs N validators with real ed25519 keys over virtual time. A seeded PRNG drives
+ * per-message delay (hence reordering), loss and duplication; partitions block directed links
+ * (symmetric groups or asymmetric one-way cuts) for a time; nodes crash and restart with only
+ * their simulated storage (unsynced writes may be lost); up to f validators are Byzantine
+ * (equivocating proposers and voters sharing one adversary, or Twins: two honest copies of one
+ * validator, each wired to a different side of the network). A seeded client submits
+ * transactions to nodes' mempools. Same options, same run: every message names the seed.
+ *
+ * Layers, so a driver-based node can replace the core-only one locally:
+ *  - `Simulation`: queue, clock, network, storage, crash/restart, Byzantine wiring, observation
+ *    (commits, acknowledged transactions, double signing). It knows nodes only through
+ *    `SimNodeBehaviour` and the `SimNodeContext` it hands them.
+ *  - `CoreNode`: the default behaviour, a minimal driver around BftCore (WAL, block store,
+ *    mempool, value building and validation, catch-up gossip). `SimOptions.createNode` swaps it.
  */
 import { getNodeSuite } from "../../src/crypto/node-suites.js";
+import type { CryptoSuite } from "../../src/crypto/suite.js";
 import type { ValidatorSigner } from "../../src/consensus/engine.js";
-import { BftCore } from "../../src/consensus/bft/state-machine.js";
+import { BftCore, MAX_HEIGHTS_AHEAD } from "../../src/consensus/bft/state-machine.js";
 import type { SignedRecord, TimeoutConfig } from "../../src/consensus/bft/state-machine.js";
 import type { BftAction, BftEvent, SignedProposal, SignedVote } from "../../src/consensus/bft/messages.js";
 import { commitTime, NIL_ID, proposalSigningMessage } from "../../src/consensus/bft/messages.js";
 import type { CommitCertificate, Vote } from "../../src/ledger/block.js";
 import { voteSigningMessage } from "../../src/ledger/block.js";
 import type { Validator } from "../../src/ledger/validators.js";
-import { fromHex, fromUtf8, toHex, utf8 } from "../../src/util/bytes.js";
+import { concatBytes, equalBytes, fromHex, fromUtf8, toHex, utf8 } from "../../src/util/bytes.js";
 import { mulberry32 } from "../../src/util/prng.js";
 
 export const suite = getNodeSuite("ed25519-sha256");
@@ -39,50 +52,510 @@ export function makeKeys(powers: number[]): Key[] {
 
 export const valueId = (value: Uint8Array): Uint8Array => suite.hash(value);
 
-export type ByzantineMode = "equivocateVotes" | "equivocateProposals";
+const bytesKey = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+
+/**
+ * Signature verification is a pure function of (message, signature, key), so the nodes of one
+ * simulation share a memo: each distinct signature is verified once by the real code instead of
+ * once per node. A forged signature still fails; it is just not re-checked at every node.
+ */
+export function memoVerifier(): Pick<CryptoSuite, "verify"> & { calls: number; misses: number } {
+  const cache = new Map<string, boolean>();
+  const v = {
+    calls: 0,
+    misses: 0,
+    verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+      v.calls++;
+      const k = bytesKey(signature) + bytesKey(publicKey) + bytesKey(message);
+      let ok = cache.get(k);
+      if (ok === undefined) {
+        v.misses++;
+        ok = suite.verify(message, signature, publicKey);
+        cache.set(k, ok);
+      }
+      return ok;
+    },
+  };
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// options
+
+/**
+ * equivocateVotes: every vote is re-signed per peer (the side's value or a conflicting id);
+ * equivocateProposals: each side gets a different proposal for the same round; equivocate:
+ * both; twins: a second process with the same key runs honest code, each copy wired to one side.
+ */
+export type ByzantineMode = "equivocateVotes" | "equivocateProposals" | "equivocate" | "twins";
+
+/**
+ * A timed network cut over validator indices (all processes of a validator, twins included).
+ * `groups`: symmetric; links between different groups are cut both ways, unlisted nodes are
+ * isolated. `blocked`: asymmetric; each [from, to] pair loses messages from `from` to `to` only.
+ * `hold`: messages arriving on a cut link are not lost but delayed until the heal (asynchrony).
+ */
+export type Partition = { at: number; healAt: number; hold?: boolean } & ({ groups: number[][] } | { blocked: [number, number][] });
+
+export interface WalOptions {
+  /**
+   * syncBeforeSend: the signed record is fsynced before any message of the step leaves the node
+   * (the rule the real driver follows). sendBeforeSync: a deliberately broken driver that sends
+   * first and syncs `syncDelayMs` later (negative control).
+   */
+  policy: "syncBeforeSend" | "sendBeforeSync";
+  syncDelayMs: number;
+  /** A crash loses writes not yet synced (otherwise they survive, as if the OS flushed them). */
+  loseUnsyncedOnCrash: boolean;
+}
 
 export interface SimOptions {
   seed: number;
   powers: number[];
-  heights: number;
+  /** Stop at this height (nodes start no later height); absent: run until liveness is shown. */
+  heights?: number;
   /** Virtual-time budget; the run stops here even if heights are missing. */
   maxTime: number;
   delay?: { min: number; max: number };
   dropRate?: number;
   dupRate?: number;
+  /** With probability `rate` a message gets up to `extra` ms more delay (reordering). */
+  reorder?: { rate: number; extra: number };
   timeouts?: TimeoutConfig;
-  /** Re-gossip period of own messages and of decisions to lagging peers. */
+  /** Re-gossip period of status, stalled own messages and decisions to lagging peers. */
   gossipMs?: number;
+  /** Wait between a commit and the start of the next height (skipped when a peer is ahead). */
+  commitDelayMs?: number;
+  maxTxsPerBlock?: number;
   byzantine?: { node: number; mode: ByzantineMode }[];
+  /** Side (0 or 1) of each validator for Byzantine splits and twins; default index parity. */
+  sides?: number[];
   crashes?: { node: number; at: number; restartAt?: number }[];
-  /** Partition groups from `at` until `healAt`; messages across groups are lost. */
-  partitions?: { at: number; healAt: number; groups: number[][] }[];
+  partitions?: Partition[];
+  /** Client transactions: `tx` is submitted to validator `node` (its first process) at `at`. */
+  txs?: { at: number; node: number; tx: string }[];
+  wal?: Partial<WalOptions>;
+  /** After `after` (last heal/restart), every honest live node commits `heights` more heights within `within` ms. */
+  liveness?: { after: number; heights: number; within: number };
+  /** Test-only core faults (negative controls); applied to honest processes. */
+  unsafeTesting?: { ignoreLock?: boolean };
+  /** Label shown next to the seed (scenario kind). */
+  label?: string;
+  /** Node implementation; default the core-only `CoreNode`. */
+  createNode?: NodeFactory;
 }
+
+export const SIM_TIMEOUTS: TimeoutConfig = { propose: 300, proposeDelta: 100, prevote: 200, prevoteDelta: 100, precommit: 200, precommitDelta: 100 };
+export const DEFAULT_WAL: WalOptions = { policy: "syncBeforeSend", syncDelayMs: 5, loseUnsyncedOnCrash: true };
+
+// ---------------------------------------------------------------------------------------------
+// node interface
+
+export type SimMessage =
+  | { kind: "proposal"; proposal: SignedProposal; value: Uint8Array }
+  | { kind: "vote"; vote: SignedVote }
+  /** Periodic: the height the sender works on, and its boot time (a change means it restarted). */
+  | { kind: "status"; height: number; boot: number }
+  | { kind: "tx"; tx: string };
+
+export interface CommitReport {
+  height: number;
+  value: Uint8Array;
+  certificate: CommitCertificate;
+  /** Hex running hash over committed values in height order (the node's state commitment). */
+  stateCommitment: string;
+  txs: string[];
+}
+
+/** What the simulator gives a node (one per process; timers die with the incarnation that set them). */
+export interface SimNodeContext {
+  readonly index: number;
+  readonly validatorIndex: number;
+  readonly key: Key;
+  readonly validators: Validator[];
+  /** Number of processes (peers are 0..processes-1 except `index`). */
+  readonly processes: number;
+  readonly verifier: Pick<CryptoSuite, "verify">;
+  /** Survives crashes: only synced writes are guaranteed to. */
+  readonly storage: SimStorage;
+  readonly options: Readonly<SimOptions>;
+  now(): number;
+  send(to: number, msg: SimMessage): void;
+  broadcast(msg: SimMessage): void;
+  setTimer(ms: number, run: () => void): void;
+  /** Observation hooks for the checkers. */
+  reportCommit(c: CommitReport): void;
+  reportEvidence(first: SignedVote, second: SignedVote): void;
+}
+
+/** A node as the simulator sees it. A crash discards the object; a restart builds a new one. */
+export interface SimNodeBehaviour {
+  /** Boot or reboot: read durable state from ctx.storage and start consensus. */
+  start(): void;
+  onMessage(from: number, msg: SimMessage): void;
+  onClientTx(tx: string): void;
+  /** Gossip period. */
+  onTick(): void;
+}
+
+export type NodeFactory = (ctx: SimNodeContext) => SimNodeBehaviour;
+
+/** Key-value storage with an unsynced layer; `crash` drops (or flushes) what was not synced. */
+export class SimStorage {
+  private readonly durable = new Map<string, unknown>();
+  private readonly pending = new Map<string, unknown>();
+  writes = 0;
+  syncs = 0;
+  /** Keys whose unsynced write a crash lost, with the time. */
+  readonly lost: { key: string; at: number }[] = [];
+
+  put(key: string, value: unknown): void {
+    this.pending.set(key, value);
+    this.writes++;
+  }
+  get<T>(key: string): T | undefined {
+    return (this.pending.has(key) ? this.pending.get(key) : this.durable.get(key)) as T | undefined;
+  }
+  isDirty(key: string): boolean {
+    return this.pending.has(key);
+  }
+  sync(keys?: string[]): void {
+    for (const k of keys ?? [...this.pending.keys()]) {
+      if (!this.pending.has(k)) continue;
+      this.durable.set(k, this.pending.get(k));
+      this.pending.delete(k);
+    }
+    this.syncs++;
+  }
+  crash(at: number, loseUnsynced: boolean): void {
+    if (!loseUnsynced) return this.sync();
+    for (const key of this.pending.keys()) this.lost.push({ key, at });
+    this.pending.clear();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// values: "height:validator:round:tag|tx,tx,..."
+
+export interface ParsedValue {
+  height: number;
+  validator: number;
+  round: number;
+  tag: string;
+  txs: string[];
+}
+
+export function makeValue(v: ParsedValue): Uint8Array {
+  return utf8(`${v.height}:${v.validator}:${v.round}:${v.tag}|${v.txs.join(",")}`);
+}
+
+export function parseValue(value: Uint8Array): ParsedValue | undefined {
+  const m = /^(\d+):(\d+):(\d+):([a-z0-9]+)\|([a-z0-9,-]*)$/.exec(fromUtf8(value));
+  if (!m) return undefined;
+  return { height: Number(m[1]), validator: Number(m[2]), round: Number(m[3]), tag: m[4], txs: m[5] === "" ? [] : m[5].split(",") };
+}
+
+export const ZERO_STATE = toHex(new Uint8Array(32));
+
+/** The state commitment after applying `value` to the state `prev` (both hex). */
+export function nextStateCommitment(prev: string, value: Uint8Array): string {
+  return toHex(suite.hash(concatBytes(fromHex(prev), value)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// the default node: BftCore plus a minimal driver
+
+interface StoredBlock {
+  height: number;
+  value: Uint8Array;
+  certificate: CommitCertificate;
+  proposal: SignedProposal;
+  precommits: SignedVote[];
+  stateCommitment: string;
+  time: number;
+}
+
+const WAL_KEY = "wal";
+const HEAD_KEY = "head";
+
+/**
+ * BftCore with the duties the real driver will have: persist the signed record (WAL) under the
+ * configured sync policy before or after sending, store committed blocks durably, keep a mempool,
+ * build and validate values, and gossip (status, own messages when stalled, decisions to peers
+ * that are behind, served from the block store so a restarted node can serve them too).
+ */
+export class CoreNode implements SimNodeBehaviour {
+  private core!: BftCore;
+  private head = 0;
+  private headTime = 0;
+  private state = ZERO_STATE;
+  private readonly committedTxs = new Set<string>();
+  private readonly mempool = new Set<string>();
+  private readonly peerHeight: number[];
+  private readonly lastHeard: number[];
+  private lastTickKey = "";
+  private readonly wal: WalOptions;
+  /** Proposals and votes held per height (received or own), for relay: key is the signature. */
+  private readonly held = new Map<number, Map<string, SimMessage>>();
+  /** Per peer: message key -> when we last sent it there (Infinity: the peer sent it to us). */
+  private readonly known: Map<string, number>[];
+  private readonly peerBoot: number[];
+  private boot = 0;
+
+  constructor(private readonly ctx: SimNodeContext) {
+    this.peerHeight = new Array<number>(ctx.processes).fill(0);
+    this.lastHeard = new Array<number>(ctx.processes).fill(-Infinity);
+    this.known = Array.from({ length: ctx.processes }, () => new Map<string, number>());
+    this.peerBoot = new Array<number>(ctx.processes).fill(-1);
+    this.wal = { ...DEFAULT_WAL, ...ctx.options.wal };
+  }
+
+  /** Keep a current or near-future height's message for relay; `from` (if any) evidently has it. */
+  private hold(height: number, msg: SimMessage, sig: Uint8Array, from: number | undefined): void {
+    if (height <= this.head || height > this.head + 1 + MAX_HEIGHTS_AHEAD) return;
+    let m = this.held.get(height);
+    if (!m) this.held.set(height, (m = new Map()));
+    const k = bytesKey(sig);
+    if (!m.has(k)) m.set(k, msg);
+    if (from !== undefined) this.known[from].set(k, Infinity);
+  }
+
+  start(): void {
+    const s = this.ctx.storage;
+    this.boot = this.ctx.now();
+    this.head = s.get<number>(HEAD_KEY) ?? 0;
+    for (let h = 1; h <= this.head; h++) {
+      const b = s.get<StoredBlock>(`block/${h}`) as StoredBlock;
+      for (const tx of parseValue(b.value)?.txs ?? []) this.committedTxs.add(tx);
+      this.state = b.stateCommitment;
+      this.headTime = b.time;
+    }
+    const o = this.ctx.options;
+    this.core = new BftCore({
+      chain: CHAIN,
+      suite: this.ctx.verifier,
+      validators: this.ctx.validators,
+      signer: this.ctx.key.signer,
+      valueId,
+      timeouts: o.timeouts ?? SIM_TIMEOUTS,
+      signed: s.get<SignedRecord>(WAL_KEY),
+      unsafeTesting: o.unsafeTesting,
+    });
+    this.startNext();
+    // BftCore rebuilds its lock from the restored record but does not count its own restored
+    // votes in its tallies, and peers need not send a node its own votes back; without this
+    // replay a restarted node may never again see a polka it took part in, and stay locked
+    // (found by this simulator; see docs/spec/consensus.md, "Simulator").
+    const h = this.head + 1;
+    for (const sv of s.get<SignedRecord>(WAL_KEY)?.votes ?? []) if (sv.vote.height === h) this.step({ kind: "vote", vote: sv });
+  }
+
+  private startNext(): void {
+    const h = this.head + 1;
+    if (this.ctx.options.heights !== undefined && h > this.ctx.options.heights) return;
+    this.step({ kind: "start", height: h, prevBlockTime: this.headTime });
+  }
+
+  onMessage(from: number, msg: SimMessage): void {
+    this.lastHeard[from] = this.ctx.now();
+    switch (msg.kind) {
+      case "status":
+        if (msg.boot !== this.peerBoot[from]) {
+          // The peer restarted (a new connection): it remembers nothing we sent or it sent.
+          this.peerBoot[from] = msg.boot;
+          this.known[from].clear();
+        }
+        if (msg.height > this.peerHeight[from]) this.peerHeight[from] = msg.height;
+        return;
+      case "tx":
+        if (!this.committedTxs.has(msg.tx)) this.mempool.add(msg.tx);
+        return;
+      case "proposal": {
+        const h = msg.proposal.proposal.height;
+        if (h > this.peerHeight[from]) this.peerHeight[from] = h;
+        this.hold(h, msg, msg.proposal.signature, from);
+        this.step({ kind: "proposal", proposal: msg.proposal, value: msg.value });
+        return;
+      }
+      case "vote": {
+        const h = msg.vote.vote.height;
+        if (h > this.peerHeight[from]) this.peerHeight[from] = h;
+        this.hold(h, msg, msg.vote.signature, from);
+        this.step({ kind: "vote", vote: msg.vote });
+      }
+    }
+  }
+
+  onClientTx(tx: string): void {
+    if (this.committedTxs.has(tx)) return;
+    this.mempool.add(tx);
+    this.ctx.broadcast({ kind: "tx", tx });
+  }
+
+  onTick(): void {
+    const { ctx } = this;
+    ctx.broadcast({ kind: "status", height: this.head + 1, boot: this.boot });
+    const st = this.core.status();
+    // Stalled: the same height for a whole period (rounds may change meanwhile).
+    const key = `${st.height}/${st.running}`;
+    const gossip = ctx.options.gossipMs ?? 150;
+    if (key === this.lastTickKey && st.running) this.relay(st.height, gossip);
+    this.lastTickKey = key;
+    for (let j = 0; j < ctx.processes; j++) {
+      const p = this.peerHeight[j];
+      if (j === ctx.index || p === 0 || p > this.head || ctx.now() - this.lastHeard[j] > 3 * gossip) continue;
+      for (let h = p; h <= Math.min(this.head, p + MAX_HEIGHTS_AHEAD); h++) {
+        const b = ctx.storage.get<StoredBlock>(`block/${h}`) as StoredBlock;
+        ctx.send(j, { kind: "proposal", proposal: b.proposal, value: b.value });
+        for (const v of b.precommits) ctx.send(j, { kind: "vote", vote: v });
+      }
+    }
+  }
+
+  /**
+   * No new height for a whole period: send each peer at our height the proposals and votes of
+   * this height (ours and relayed) it is not known to have, re-sending after two periods (lossy
+   * links). Relaying others' messages is what makes a polka seen by some honest nodes reach the
+   * rest; own messages alone are not enough when a Byzantine node shows its vote to only some.
+   */
+  private relay(height: number, gossip: number): void {
+    const { ctx } = this;
+    const own = this.core.ownMessages();
+    for (const p of own.proposals) this.hold(height, { kind: "proposal", proposal: p.proposal, value: p.value }, p.proposal.signature, undefined);
+    for (const v of own.votes) this.hold(height, { kind: "vote", vote: v }, v.signature, undefined);
+    const msgs = this.held.get(height);
+    if (!msgs) return;
+    const now = ctx.now();
+    for (let j = 0; j < ctx.processes; j++) {
+      if (j === ctx.index || this.peerHeight[j] !== height || now - this.lastHeard[j] > 3 * gossip) continue;
+      const known = this.known[j];
+      for (const [k, msg] of msgs) {
+        const at = known.get(k);
+        if (at !== undefined && now - at < 2 * gossip) continue;
+        known.set(k, now);
+        ctx.send(j, msg);
+      }
+    }
+  }
+
+  private step(ev: BftEvent): void {
+    const { ctx, wal } = this;
+    const actions = this.core.step({ ...ev, now: ctx.now() });
+    const signs = ev.kind === "start" || actions.some((a) => a.kind === "broadcastVote" || a.kind === "broadcastProposal");
+    if (signs) {
+      ctx.storage.put(WAL_KEY, this.core.signedRecord());
+      if (wal.policy === "syncBeforeSend") ctx.storage.sync([WAL_KEY]);
+    }
+    for (const a of actions) this.act(a);
+    if (signs && wal.policy === "sendBeforeSync") ctx.setTimer(wal.syncDelayMs, () => ctx.storage.sync([WAL_KEY]));
+  }
+
+  private act(a: BftAction): void {
+    const { ctx } = this;
+    switch (a.kind) {
+      case "broadcastProposal":
+        ctx.broadcast({ kind: "proposal", proposal: a.proposal, value: a.value });
+        return;
+      case "broadcastVote":
+        ctx.broadcast({ kind: "vote", vote: a.vote });
+        return;
+      case "scheduleTimeout":
+        ctx.setTimer(a.ms, () => this.step({ kind: "timeout", height: a.height, round: a.round, step: a.step }));
+        return;
+      case "requestValue": {
+        const max = ctx.options.maxTxsPerBlock ?? 4;
+        const txs: string[] = [];
+        for (const tx of this.mempool) {
+          if (txs.length >= max) break;
+          if (!this.committedTxs.has(tx)) txs.push(tx);
+        }
+        const value = makeValue({ height: a.height, validator: ctx.validatorIndex, round: a.round, tag: `p${ctx.index}`, txs });
+        ctx.setTimer(2, () => this.step({ kind: "valueReady", height: a.height, round: a.round, value }));
+        return;
+      }
+      case "validateValue": {
+        const valid = this.validate(a.height, a.value);
+        ctx.setTimer(1, () => this.step({ kind: "valueValidated", valueId: a.valueId, valid }));
+        return;
+      }
+      case "commit":
+        this.onCommit(a.height, a.value, a.certificate);
+        return;
+      case "evidence":
+        ctx.reportEvidence(a.first, a.second);
+    }
+  }
+
+  /** Deterministic given the committed prefix: right height, well formed, no transaction twice. */
+  private validate(height: number, value: Uint8Array): boolean {
+    const p = parseValue(value);
+    if (!p || p.height !== height || p.validator >= this.ctx.validators.length) return false;
+    return new Set(p.txs).size === p.txs.length && p.txs.every((tx) => !this.committedTxs.has(tx));
+  }
+
+  private onCommit(height: number, value: Uint8Array, certificate: CommitCertificate): void {
+    const { ctx } = this;
+    const d = this.core.decision(height);
+    if (!d) throw new Error(`seed=${ctx.options.seed}: core committed ${height} without a decision`);
+    const state = nextStateCommitment(this.state, value);
+    const time = commitTime(certificate, ctx.validators);
+    const block: StoredBlock = { height, value, certificate, proposal: d.proposal, precommits: d.precommits, stateCommitment: state, time };
+    ctx.storage.put(`block/${height}`, block);
+    ctx.storage.put(HEAD_KEY, height);
+    ctx.storage.sync([`block/${height}`, HEAD_KEY]);
+    this.head = height;
+    this.headTime = time;
+    this.state = state;
+    for (const h of this.held.keys()) if (h <= height) this.held.delete(h);
+    for (const m of this.known) m.clear();
+    const txs = parseValue(value)?.txs ?? [];
+    for (const tx of txs) {
+      this.committedTxs.add(tx);
+      this.mempool.delete(tx);
+    }
+    ctx.reportCommit({ height, value, certificate, stateCommitment: state, txs });
+    const behind = this.peerHeight.some((p) => p > height + 1);
+    ctx.setTimer(behind ? 1 : (ctx.options.commitDelayMs ?? 1), () => this.startNext());
+  }
+}
+
+export const coreNode: NodeFactory = (ctx) => new CoreNode(ctx);
+
+// ---------------------------------------------------------------------------------------------
+// simulation
 
 export interface CommitRecord {
   valueHex: string;
   value: Uint8Array;
   certificate: CommitCertificate;
+  /** Block time (commitTime of the certificate). */
   time: number;
+  /** Virtual time of the commit. */
+  at: number;
+  stateCommitment: string;
+  txs: string[];
 }
 
-interface SimNode {
+export interface SimProcess {
   index: number;
+  validatorIndex: number;
   key: Key;
-  core: BftCore;
+  honest: boolean;
+  byzantine?: ByzantineMode;
+  /** Twin copy number (0 or 1) when the validator runs as Twins. */
+  twin?: number;
   alive: boolean;
   incarnation: number;
-  byzantine?: ByzantineMode;
+  storage: SimStorage;
+  node: SimNodeBehaviour | undefined;
   commits: Map<number, CommitRecord>;
   evidence: { first: SignedVote; second: SignedVote }[];
-  peerHeight: number[];
+  crashes: number;
 }
 
-type Msg = { kind: "proposal"; proposal: SignedProposal; value: Uint8Array } | { kind: "vote"; vote: SignedVote };
-
 type QueueItem =
-  | { at: number; seq: number; type: "deliver"; to: number; from: number; msg: Msg }
-  | { at: number; seq: number; type: "event"; to: number; incarnation: number; ev: BftEvent }
+  | { at: number; seq: number; type: "deliver"; to: number; from: number; msg: SimMessage }
+  | { at: number; seq: number; type: "timer"; to: number; incarnation: number; run: () => void }
   | { at: number; seq: number; type: "control"; run: () => void };
 
 /** Binary min-heap on (at, seq): seq makes ties deterministic. */
@@ -128,227 +601,366 @@ class Queue {
   }
 }
 
-export const SIM_TIMEOUTS: TimeoutConfig = { propose: 300, proposeDelta: 100, prevote: 200, prevoteDelta: 100, precommit: 200, precommitDelta: 100 };
+type Side = 0 | 1 | "both";
+
+export interface LivenessResult {
+  after: number;
+  deadline: number;
+  /** Highest height any honest node had committed at `after`. */
+  base: number;
+  target: number;
+}
 
 export class Simulation {
   readonly rand: () => number;
   readonly keys: Key[];
   readonly validators: Validator[];
-  readonly nodes: SimNode[];
+  /** Processes: 0..N-1 are the validators, second copies of Twins follow. */
+  readonly nodes: SimProcess[];
+  readonly verifier = memoVerifier();
   now = 0;
-  /** Height -> value hex of the first commit anywhere; a different later commit is a safety violation. */
+  /** Height -> value hex of the first honest commit. */
   readonly firstCommit = new Map<number, string>();
+  /** Violations seen while running (double signing, a height committed twice by one node). */
   readonly violations: string[] = [];
-  /** Commit events in order: (time, node, height). */
+  /** Commit events in order: (time, process, height). */
   readonly commitLog: { time: number; node: number; height: number }[] = [];
-  readonly proposersByHeight = new Map<number, string>();
+  /** Transactions the client submitted (to a live node), by the process that took them. */
+  readonly submitted = new Map<string, number>();
+  /** Acknowledged transactions: the receiving process saw them committed. */
+  readonly acks = new Map<string, { node: number; height: number; time: number }>();
+  liveness: LivenessResult | undefined;
   messagesSent = 0;
-  /** Every vote an honest node ever broadcast, by validator and (height, round, type), across restarts. */
-  private readonly honestVotes = new Map<string, string>();
+  messagesDelivered = 0;
+  events = 0;
+  /** Signatures by honest validators: `validator/height/round/type` -> signature, across restarts. */
+  private readonly honestSigned = new Map<string, string>();
   private seq = 0;
   private readonly q = new Queue();
-  private groups: number[][] | null = null;
+  private readonly wal: WalOptions;
+  private readonly factory: NodeFactory;
+  private readonly sides: number[];
+  private readonly linkOk: boolean[][];
+  /** Per directed validator link: -1 open, Infinity lost, otherwise held until that time. */
+  private cut: number[][];
+  private readonly activePartitions = new Set<Partition>();
+  /** Equivocation plans shared by the Byzantine processes: `height/round` -> value per side. */
+  private readonly adversary = new Map<string, [{ sp: SignedProposal; value: Uint8Array }, { sp: SignedProposal; value: Uint8Array }]>();
+  private readonly byzVotes = new Map<string, SignedVote>();
+  private commitSeen = false;
+  private readonly maxTime: number;
 
   constructor(readonly opts: SimOptions) {
     this.rand = mulberry32(opts.seed);
     this.keys = makeKeys(opts.powers);
     this.validators = this.keys.map((k) => k.validator);
-    this.nodes = this.keys.map((key, index) => ({
+    this.wal = { ...DEFAULT_WAL, ...opts.wal };
+    this.factory = opts.createNode ?? coreNode;
+    const n = opts.powers.length;
+    this.sides = opts.sides ?? opts.powers.map((_, i) => i % 2);
+    const byzOf = (v: number): ByzantineMode | undefined => opts.byzantine?.find((b) => b.node === v)?.mode;
+    const proc = (index: number, v: number, twin?: number): SimProcess => ({
       index,
-      key,
-      core: this.newCore(key),
+      validatorIndex: v,
+      key: this.keys[v],
+      honest: byzOf(v) === undefined,
+      byzantine: byzOf(v),
+      twin,
       alive: true,
       incarnation: 0,
-      byzantine: opts.byzantine?.find((b) => b.node === index)?.mode,
+      storage: new SimStorage(),
+      node: undefined,
       commits: new Map(),
       evidence: [],
-      peerHeight: opts.powers.map(() => 0),
-    }));
+      crashes: 0,
+    });
+    this.nodes = this.keys.map((_, v) => proc(v, v, byzOf(v) === "twins" ? 0 : undefined));
+    for (let v = 0; v < n; v++) if (byzOf(v) === "twins") this.nodes.push(proc(this.nodes.length, v, 1));
+    this.linkOk = this.nodes.map((a) => this.nodes.map((b) => this.wired(a, b)));
+    this.cut = this.emptyCut();
+
     for (const c of opts.crashes ?? []) {
       this.control(c.at, () => this.crash(c.node));
       if (c.restartAt !== undefined) this.control(c.restartAt, () => this.restart(c.node));
     }
     for (const p of opts.partitions ?? []) {
-      this.control(p.at, () => (this.groups = p.groups));
-      this.control(p.healAt, () => (this.groups = null));
+      this.control(p.at, () => this.setPartition(p, true));
+      this.control(p.healAt, () => this.setPartition(p, false));
+    }
+    for (const t of opts.txs ?? []) this.control(t.at, () => this.submit(t.node, t.tx));
+    const lv = opts.liveness;
+    this.maxTime = lv ? Math.min(opts.maxTime, lv.after + lv.within) : opts.maxTime;
+    if (lv) {
+      this.control(lv.after, () => {
+        const base = Math.max(0, ...this.nodes.filter((p) => p.honest).flatMap((p) => [...p.commits.keys()]));
+        this.liveness = { after: lv.after, deadline: lv.after + lv.within, base, target: base + lv.heights };
+        this.commitSeen = true;
+      });
     }
   }
 
-  private newCore(key: Key, signed?: SignedRecord): BftCore {
-    return new BftCore({ chain: CHAIN, suite, validators: this.validators, signer: key.signer, valueId, timeouts: this.opts.timeouts ?? SIM_TIMEOUTS, signed });
+  describe(): string {
+    return `seed=${this.opts.seed}${this.opts.label ? ` [${this.opts.label}]` : ""}`;
   }
 
-  describe(): string {
-    return `seed=${this.opts.seed}`;
+  get honest(): SimProcess[] {
+    return this.nodes.filter((p) => p.honest);
+  }
+
+  private emptyCut(): number[][] {
+    const n = this.validators.length;
+    return Array.from({ length: n }, () => new Array<number>(n).fill(-1));
+  }
+
+  private sideOf(p: SimProcess): Side {
+    if (p.twin !== undefined) return p.twin as 0 | 1;
+    if (!p.honest) return "both";
+    return this.sides[p.validatorIndex] === 1 ? 1 : 0;
+  }
+
+  /** Static wiring: a twin talks only to its side (and to non-twin Byzantine processes). */
+  private wired(a: SimProcess, b: SimProcess): boolean {
+    if (a.index === b.index) return false;
+    if (a.twin === undefined && b.twin === undefined) return true;
+    if (a.validatorIndex === b.validatorIndex) return false;
+    const sa = this.sideOf(a);
+    const sb = this.sideOf(b);
+    return sa === "both" || sb === "both" || sa === sb;
+  }
+
+  private setPartition(p: Partition, on: boolean): void {
+    if (on) this.activePartitions.add(p);
+    else this.activePartitions.delete(p);
+    const cut = this.emptyCut();
+    const n = this.validators.length;
+    for (const part of this.activePartitions) {
+      const until = part.hold ? part.healAt : Infinity;
+      const block = (a: number, b: number): void => void (cut[a][b] = Math.max(cut[a][b], until));
+      if ("groups" in part) {
+        const group = new Array<number>(n).fill(-1);
+        part.groups.forEach((g, gi) => g.forEach((v) => (group[v] = gi)));
+        for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (a !== b && (group[a] < 0 || group[a] !== group[b])) block(a, b);
+      } else {
+        for (const [a, b] of part.blocked) block(a, b);
+      }
+    }
+    this.cut = cut;
   }
 
   private control(at: number, run: () => void): void {
     this.q.push({ at, seq: this.seq++, type: "control", run });
   }
 
-  private event(to: number, at: number, ev: BftEvent): void {
-    this.q.push({ at, seq: this.seq++, type: "event", to, incarnation: this.nodes[to].incarnation, ev });
-  }
-
-  private connected(a: number, b: number): boolean {
-    if (!this.groups) return true;
-    return this.groups.some((g) => g.includes(a) && g.includes(b));
-  }
-
-  private send(from: number, to: number, msg: Msg): void {
-    this.messagesSent++;
+  private linkDelay(): number {
     const { min, max } = this.opts.delay ?? { min: 1, max: 20 };
+    return min + Math.floor(this.rand() * (max - min + 1));
+  }
+
+  private deliver(from: SimProcess, to: number, msg: SimMessage): void {
+    this.messagesSent++;
+    if (!this.linkOk[from.index][to]) return;
     if (this.rand() < (this.opts.dropRate ?? 0)) return;
     const copies = this.rand() < (this.opts.dupRate ?? 0) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
-      const at = this.now + min + Math.floor(this.rand() * (max - min + 1));
-      this.q.push({ at, seq: this.seq++, type: "deliver", to, from, msg });
+      let at = this.now + this.linkDelay();
+      const ro = this.opts.reorder;
+      if (ro && this.rand() < ro.rate) at += Math.floor(this.rand() * ro.extra);
+      this.q.push({ at, seq: this.seq++, type: "deliver", to, from: from.index, msg });
     }
   }
 
-  private broadcast(from: number, msg: Msg): void {
-    for (let to = 0; to < this.nodes.length; to++) if (to !== from) this.send(from, to, msg);
+  private contextFor(p: SimProcess): SimNodeContext {
+    return {
+      index: p.index,
+      validatorIndex: p.validatorIndex,
+      key: p.key,
+      validators: this.validators,
+      processes: this.nodes.length,
+      verifier: this.verifier,
+      storage: p.storage,
+      options: this.opts,
+      now: () => this.now,
+      send: (to, msg) => {
+        this.observeSend(p, msg);
+        this.deliver(p, to, msg);
+      },
+      broadcast: (msg) => this.broadcastFrom(p, msg),
+      setTimer: (ms, run) => this.q.push({ at: this.now + ms, seq: this.seq++, type: "timer", to: p.index, incarnation: p.incarnation, run }),
+      reportCommit: (c) => this.onCommit(p, c),
+      reportEvidence: (first, second) => p.evidence.push({ first, second }),
+    };
   }
 
-  crash(i: number): void {
-    const n = this.nodes[i];
-    n.alive = false;
-    n.incarnation++;
+  private boot(p: SimProcess): void {
+    const opts: SimOptions = p.honest || !this.opts.unsafeTesting ? this.opts : { ...this.opts, unsafeTesting: undefined };
+    p.node = this.factory({ ...this.contextFor(p), options: opts });
+    p.node.start();
   }
 
-  /** Restart from the last commit with only the signed record surviving (what the WAL keeps). */
-  restart(i: number): void {
-    const n = this.nodes[i];
-    const record = n.core.signedRecord();
-    n.core = this.newCore(n.key, record);
-    n.alive = true;
-    n.incarnation++;
-    const last = Math.max(0, ...n.commits.keys());
-    this.apply(n, n.core.step({ kind: "start", height: last + 1, now: this.now, prevBlockTime: n.commits.get(last)?.time ?? 0 }));
+  /** Crash a validator (all its processes): memory and pending timers are gone, storage keeps what was synced. */
+  crash(v: number): void {
+    for (const p of this.nodes) {
+      if (p.validatorIndex !== v || !p.alive) continue;
+      p.alive = false;
+      p.incarnation++;
+      p.crashes++;
+      p.node = undefined;
+      p.storage.crash(this.now, this.wal.loseUnsyncedOnCrash);
+    }
   }
 
-  run(): void {
-    for (const n of this.nodes) this.apply(n, n.core.step({ kind: "start", height: 1, now: 0 }));
-    this.control(this.opts.gossipMs ?? 150, () => this.gossip());
+  restart(v: number): void {
+    for (const p of this.nodes) {
+      if (p.validatorIndex !== v || p.alive) continue;
+      p.alive = true;
+      p.incarnation++;
+      this.boot(p);
+    }
+  }
+
+  private submit(v: number, tx: string): void {
+    const p = this.nodes[v];
+    if (!p.alive || !p.node) return;
+    this.submitted.set(tx, p.index);
+    p.node.onClientTx(tx);
+  }
+
+  run(): this {
+    for (const p of this.nodes) this.boot(p);
+    const gossip = this.opts.gossipMs ?? 150;
+    const tick = (): void => {
+      for (const p of this.nodes) if (p.alive && p.node) p.node.onTick();
+      this.control(this.now + gossip, tick);
+    };
+    this.control(gossip, tick);
     while (this.q.size > 0) {
       const item = this.q.pop() as QueueItem;
-      if (item.at > this.opts.maxTime) break;
+      if (item.at > this.maxTime) break;
       this.now = item.at;
+      this.events++;
       if (item.type === "control") item.run();
-      else if (item.type === "event") {
-        const n = this.nodes[item.to];
-        if (n.alive && n.incarnation === item.incarnation) this.apply(n, n.core.step({ ...item.ev, now: this.now }));
+      else if (item.type === "timer") {
+        const p = this.nodes[item.to];
+        if (p.alive && p.incarnation === item.incarnation) item.run();
       } else {
-        const n = this.nodes[item.to];
-        if (!n.alive || !this.nodes[item.from].alive || !this.connected(item.from, item.to)) continue;
-        const h = item.msg.kind === "vote" ? item.msg.vote.vote.height : item.msg.proposal.proposal.height;
-        n.peerHeight[item.from] = Math.max(n.peerHeight[item.from], h);
-        const ev: BftEvent = item.msg.kind === "vote" ? { kind: "vote", vote: item.msg.vote, now: this.now } : { kind: "proposal", proposal: item.msg.proposal, value: item.msg.value, now: this.now };
-        this.apply(n, n.core.step(ev));
+        const p = this.nodes[item.to];
+        if (!p.alive || !p.node) continue;
+        const cut = this.cut[this.nodes[item.from].validatorIndex][p.validatorIndex];
+        if (cut === Infinity) continue;
+        if (cut >= 0) {
+          // Held on a slow link: delivered after the heal.
+          this.q.push({ ...item, at: cut + this.linkDelay(), seq: this.seq++ });
+          continue;
+        }
+        this.messagesDelivered++;
+        p.node.onMessage(item.from, item.msg);
       }
-      if (this.done()) break;
+      if (this.commitSeen) {
+        this.commitSeen = false;
+        if (this.done()) break;
+      }
     }
+    return this;
   }
 
   /** Nodes that crash for good are excused; a node due to restart must catch up before the run ends. */
   done(): boolean {
-    const excused = (i: number): boolean => (this.opts.crashes ?? []).some((c) => c.node === i && c.restartAt === undefined && c.at <= this.now);
-    return this.nodes.every((n) => excused(n.index) || n.commits.has(this.opts.heights));
+    const lv = this.liveness;
+    if (this.opts.liveness) return lv !== undefined && this.honest.every((p) => !p.alive || p.commits.has(lv.target));
+    const excused = (p: SimProcess): boolean => (this.opts.crashes ?? []).some((c) => c.node === p.validatorIndex && c.restartAt === undefined && c.at <= this.now);
+    const h = this.opts.heights;
+    return h !== undefined && this.nodes.every((p) => excused(p) || !p.honest || p.commits.has(h));
+  }
+
+  private onCommit(p: SimProcess, c: CommitReport): void {
+    const valueHex = toHex(c.value);
+    if (p.commits.has(c.height)) this.violations.push(`${this.describe()}: process ${p.index} committed height ${c.height} twice`);
+    if (p.honest && !this.firstCommit.has(c.height)) this.firstCommit.set(c.height, valueHex);
+    p.commits.set(c.height, { valueHex, value: c.value, certificate: c.certificate, time: commitTime(c.certificate, this.validators), at: this.now, stateCommitment: c.stateCommitment, txs: c.txs });
+    this.commitLog.push({ time: this.now, node: p.index, height: c.height });
+    for (const tx of c.txs) if (this.submitted.get(tx) === p.index && !this.acks.has(tx)) this.acks.set(tx, { node: p.index, height: c.height, time: this.now });
+    this.commitSeen = true;
+  }
+
+  /** Double-sign detector: every signature an honest validator's own process sends, across restarts. */
+  private observeSend(p: SimProcess, msg: SimMessage): void {
+    if (!p.honest) return;
+    let key: string;
+    let sig: Uint8Array;
+    if (msg.kind === "vote") {
+      const v = msg.vote.vote;
+      if (!equalBytes(v.validator, p.key.validator.address)) return;
+      key = `${p.validatorIndex}/${v.height}/${v.round}/${v.type}`;
+      sig = msg.vote.signature;
+    } else if (msg.kind === "proposal") {
+      const pr = msg.proposal.proposal;
+      if (!equalBytes(pr.proposer, p.key.validator.address)) return;
+      key = `${p.validatorIndex}/${pr.height}/${pr.round}/proposal`;
+      sig = msg.proposal.signature;
+    } else return;
+    const s = bytesKey(sig);
+    const prior = this.honestSigned.get(key);
+    if (prior === undefined) this.honestSigned.set(key, s);
+    else if (prior !== s) this.violations.push(`${this.describe()}: honest validator ${p.validatorIndex} double-signed ${key} (t=${this.now})`);
+  }
+
+  private broadcastFrom(p: SimProcess, msg: SimMessage): void {
+    this.observeSend(p, msg);
+    const mode = p.byzantine;
+    if ((mode === "equivocateProposals" || mode === "equivocate") && msg.kind === "proposal") return this.equivocateProposal(p, msg.proposal, msg.value);
+    if ((mode === "equivocateVotes" || mode === "equivocate") && msg.kind === "vote") return this.equivocateVote(p, msg.vote);
+    for (let to = 0; to < this.nodes.length; to++) if (to !== p.index) this.deliver(p, to, msg);
+  }
+
+  /** Side 0 gets the real proposal, side 1 another valid value for the same round, Byzantine peers both. */
+  private equivocateProposal(p: SimProcess, sp: SignedProposal, value: Uint8Array): void {
+    const pr = sp.proposal;
+    const key = `${pr.height}/${pr.round}`;
+    let plan = this.adversary.get(key);
+    if (!plan) {
+      const parsed = parseValue(value) ?? { height: pr.height, validator: p.validatorIndex, round: pr.round, tag: "x", txs: [] };
+      const alt = makeValue({ ...parsed, tag: `alt${p.index}` });
+      const altProposal = { ...pr, valueId: valueId(alt) };
+      plan = [
+        { sp, value },
+        { sp: { proposal: altProposal, signature: p.key.signer.sign(proposalSigningMessage(altProposal)) }, value: alt },
+      ];
+      this.adversary.set(key, plan);
+    }
+    for (const q of this.nodes) {
+      if (q.index === p.index) continue;
+      const side = this.sideOf(q);
+      for (const s of side === "both" ? [0, 1] : [side]) this.deliver(p, q.index, { kind: "proposal", proposal: plan[s].sp, value: plan[s].value });
+    }
   }
 
   /**
-   * Models a gossip layer over lossy links: own messages of the current height are re-sent, and a
-   * peer seen at a lower height is sent the proposal and precommits that decided it.
+   * Each side gets a vote for that side's value when an equivocating proposer split the round,
+   * otherwise side 0 the real vote and side 1 a conflicting one; some peers also get the other
+   * copy, so equivocation evidence appears.
    */
-  private gossip(): void {
-    for (const n of this.nodes) {
-      if (!n.alive) continue;
-      const own = n.core.ownMessages();
-      for (const p of own.proposals) this.broadcast(n.index, { kind: "proposal", proposal: p.proposal, value: p.value });
-      for (const v of own.votes) this.broadcast(n.index, { kind: "vote", vote: v });
-      const myHeight = n.core.status().height;
-      for (let j = 0; j < this.nodes.length; j++) {
-        if (j === n.index || n.peerHeight[j] >= myHeight) continue;
-        const d = n.core.decision(Math.max(1, n.peerHeight[j]));
-        if (!d) continue;
-        this.send(n.index, j, { kind: "proposal", proposal: d.proposal, value: d.value });
-        for (const v of d.precommits) this.send(n.index, j, { kind: "vote", vote: v });
+  private equivocateVote(p: SimProcess, sv: SignedVote): void {
+    const v = sv.vote;
+    const plan = this.adversary.get(`${v.height}/${v.round}`);
+    const isNil = equalBytes(v.blockHash, NIL_ID);
+    const ids = plan ? [valueId(plan[0].value), valueId(plan[1].value)] : [v.blockHash, isNil ? suite.hash(utf8(`bogus:${v.height}:${v.round}`)) : NIL_ID];
+    const signed = ids.map((id) => {
+      if (equalBytes(id, v.blockHash)) return sv;
+      const k = `${p.index}/${v.height}/${v.round}/${v.type}/${toHex(id)}`;
+      let out = this.byzVotes.get(k);
+      if (!out) {
+        const vote: Vote = { ...v, blockHash: id };
+        out = { vote, signature: p.key.signer.sign(voteSigningMessage(vote)) };
+        this.byzVotes.set(k, out);
       }
-    }
-    this.control(this.now + (this.opts.gossipMs ?? 150), () => this.gossip());
-  }
-
-  private apply(n: SimNode, actions: BftAction[]): void {
-    for (const a of actions) {
-      switch (a.kind) {
-        case "broadcastProposal":
-          if (n.byzantine === "equivocateProposals") this.equivocateProposal(n, a.proposal, a.value);
-          else this.broadcast(n.index, { kind: "proposal", proposal: a.proposal, value: a.value });
-          break;
-        case "broadcastVote": {
-          const v = a.vote.vote;
-          const key = `${n.index}/${v.height}/${v.round}/${v.type}`;
-          const sig = toHex(a.vote.signature);
-          const prior = this.honestVotes.get(key);
-          if (prior !== undefined && prior !== sig && !n.byzantine) this.violations.push(`${this.describe()} node ${n.index} double-signed ${key}`);
-          this.honestVotes.set(key, sig);
-          this.broadcast(n.index, { kind: "vote", vote: a.vote });
-          if (n.byzantine === "equivocateVotes") this.equivocateVote(n, a.vote);
-          break;
-        }
-        case "scheduleTimeout":
-          this.event(n.index, this.now + a.ms, { kind: "timeout", height: a.height, round: a.round, step: a.step });
-          break;
-        case "requestValue": {
-          this.proposersByHeight.set(a.height, toHex(n.key.validator.address));
-          const value = utf8(`${a.height}:${n.index}:${a.round}`);
-          this.event(n.index, this.now + 2, { kind: "valueReady", height: a.height, round: a.round, value });
-          break;
-        }
-        case "validateValue": {
-          const valid = fromUtf8(a.value).startsWith(`${a.height}:`);
-          this.event(n.index, this.now + 1, { kind: "valueValidated", valueId: a.valueId, valid });
-          break;
-        }
-        case "commit":
-          this.onCommit(n, a.height, a.value, a.certificate);
-          break;
-        case "evidence":
-          n.evidence.push({ first: a.first, second: a.second });
-          break;
-      }
-    }
-  }
-
-  private onCommit(n: SimNode, height: number, value: Uint8Array, certificate: CommitCertificate): void {
-    const valueHex = toHex(value);
-    if (n.commits.has(height)) this.violations.push(`${this.describe()} node ${n.index} committed height ${height} twice`);
-    const first = this.firstCommit.get(height);
-    if (first === undefined) this.firstCommit.set(height, valueHex);
-    else if (first !== valueHex) this.violations.push(`${this.describe()} disagreement at height ${height}: ${fromUtf8(value)} vs ${fromUtf8(fromHex(first))}`);
-    const time = commitTime(certificate, this.validators);
-    n.commits.set(height, { valueHex, value, certificate, time });
-    this.commitLog.push({ time: this.now, node: n.index, height });
-    if (height < this.opts.heights) this.event(n.index, this.now + 1, { kind: "start", height: height + 1, prevBlockTime: time });
-  }
-
-  /** A second vote for the same (height, round, type) with a different id, signed outside the core. */
-  private equivocateVote(n: SimNode, sv: SignedVote): void {
-    const other = NIL_ID.every((b, i) => b === sv.vote.blockHash[i]) ? suite.hash(utf8(`bogus:${sv.vote.height}:${sv.vote.round}`)) : NIL_ID;
-    const vote: Vote = { ...sv.vote, blockHash: other };
-    this.broadcast(n.index, { kind: "vote", vote: { vote, signature: n.key.signer.sign(voteSigningMessage(vote)) } });
-  }
-
-  /** Half the peers get the real proposal, the other half a different value for the same round. */
-  private equivocateProposal(n: SimNode, sp: SignedProposal, value: Uint8Array): void {
-    const p = sp.proposal;
-    const alt = utf8(`${p.height}:${n.index}:${p.round}:alt`);
-    const altProposal = { ...p, valueId: valueId(alt) };
-    const altSp: SignedProposal = { proposal: altProposal, signature: n.key.signer.sign(proposalSigningMessage(altProposal)) };
-    for (let to = 0; to < this.nodes.length; to++) {
-      if (to === n.index) continue;
-      if (to % 2 === 0) this.send(n.index, to, { kind: "proposal", proposal: sp, value });
-      else this.send(n.index, to, { kind: "proposal", proposal: altSp, value: alt });
+      return out;
+    });
+    for (const q of this.nodes) {
+      if (q.index === p.index) continue;
+      const side = this.sideOf(q);
+      const first = side === "both" ? 0 : side;
+      this.deliver(p, q.index, { kind: "vote", vote: signed[first] });
+      if (side === "both" || this.rand() < 0.3) this.deliver(p, q.index, { kind: "vote", vote: signed[1 - first] });
     }
   }
 }

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import type { SuiteId } from "../../crypto/suite.js";
 import { Wallet } from "../../sdk/wallet.js";
@@ -49,9 +51,18 @@ async function sendCalls(cmd: Command, keyName: string, calls: Array<{ module: s
 export function clientCommands(program: Command): void {
   program
     .command("status")
-    .description("show the node's chain, head block, consensus and mempool")
-    .action(async (_o: unknown, cmd: Command) => {
+    .description("show the node's chain, head block, consensus and mempool; with --network, every node of a local network")
+    .option("--network", "show every node of the local network in --dir")
+    .option("--dir <dir>", "network folder (with --network)", ".civitas")
+    .action(async (o: { network?: boolean; dir: string }, cmd: Command) => {
       try {
+        // Where a local network lives and no node URL was chosen, the network view is the useful one.
+        const urlChosen = cmd.parent?.getOptionValueSource("url") === "cli" || process.env.CIVITAS_URL !== undefined;
+        if (o.network || (!urlChosen && existsSync(join(o.dir, "network.json")))) {
+          const { networkStatus } = await import("./network.js");
+          await networkStatus(cmd, o.dir);
+          return;
+        }
         const g = globals(cmd);
         const s = await client(g).status();
         print(g, s, () => `chain     ${s.chain.chainId} (${s.chain.cryptoSuite}, ${String(s.chain.consensus)})\nheight    ${s.head.height}  ${s.head.hash}\ntime      ${new Date(s.head.time).toISOString()}\nmempool   ${(s.mempool as { pending: number }).pending} pending\nvalidators ${s.validators.map((v) => v.address).join(", ")}`);

@@ -119,8 +119,10 @@ export function nodeCommands(program: Command): void {
         const { loadHome, loadValidatorKey } = await import("../../node/home.js");
         const { CivitasNode } = await import("../../node/node.js");
         const home = loadHome(o.home);
-        const secretKey = loadValidatorKey(home, await getPassphrase(g, "the validator key"));
-        const node = await CivitasNode.start({ config: home.config, genesis: home.genesis, dataPath: home.dataPath, secretKey });
+        const { existsSync } = await import("node:fs");
+        // A full node has no validator key and needs no passphrase.
+        const secretKey = home.config.role === "full" && !existsSync(home.keyFilePath) ? undefined : loadValidatorKey(home, await getPassphrase(g, "the validator key"));
+        const node = await CivitasNode.start({ config: home.config, genesis: home.genesis, dataPath: home.dataPath, home: home.dir, secretKey });
         process.stderr.write(`node ${home.config.moniker} serving ${node.url} (docs at ${node.url}/docs)\n`);
         stopOnSignal(() => node.stop());
       } catch (e) {

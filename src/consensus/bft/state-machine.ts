@@ -46,6 +46,12 @@ export interface BftConfig {
   signed?: SignedRecord;
   /** How many decided heights to keep for catch-up gossip. */
   keepDecisions?: number;
+  /**
+   * TEST ONLY: deliberate faults for the simulator's negative controls (test/sim/). Never set
+   * outside tests. `ignoreLock` makes L22/L28 prevote any valid proposal whatever the lock,
+   * which breaks safety on purpose so the simulator's checkers can be shown to catch it.
+   */
+  unsafeTesting?: { ignoreLock?: boolean };
 }
 
 export interface Decision {
@@ -411,6 +417,7 @@ export class BftCore {
       if (!this.hasQuorum(vr, "prevote", id)) return false;
       acceptable = this.lockedRound <= vr || equalBytes(this.lockedId as Uint8Array, id);
     }
+    if (this.cfg.unsafeTesting?.ignoreLock) acceptable = true; // test-only negative control
     const valid = this.validityOf(id);
     if (valid === "pending") return false;
     this.vote("prevote", valid && acceptable ? id : NIL_ID);
