@@ -23,9 +23,11 @@ export function cliEntry(): string {
 export function spawnNode(dir: string, home: string, passphraseFile: string, detached: boolean): ChildProcess {
   const log = openSync(join(dir, home, "node.log"), "a");
   return spawn(process.execPath, [cliEntry(), "start", "--home", join(dir, home), "--passphrase-file", passphraseFile], {
-    stdio: ["ignore", log, log],
+    // Attached nodes get a stdin pipe: when `civitas up` dies, even by SIGKILL, the pipe closes
+    // and each node stops itself instead of living on as an orphan holding the ports.
+    stdio: [detached ? "ignore" : "pipe", log, log],
     detached,
-    env: { ...process.env, CIVITAS_PASSPHRASE: undefined },
+    env: { ...process.env, CIVITAS_PASSPHRASE: undefined, CIVITAS_EXIT_WITH_PARENT: detached ? undefined : "1" },
   });
 }
 

@@ -125,6 +125,11 @@ export function nodeCommands(program: Command): void {
         const node = await CivitasNode.start({ config: home.config, genesis: home.genesis, dataPath: home.dataPath, home: home.dir, secretKey });
         process.stderr.write(`node ${home.config.moniker} serving ${node.url} (docs at ${node.url}/docs)\n`);
         stopOnSignal(() => node.stop());
+        if (process.env.CIVITAS_EXIT_WITH_PARENT === "1") {
+          process.stdin.on("error", () => undefined);
+          process.stdin.on("close", () => process.kill(process.pid, "SIGTERM"));
+          process.stdin.resume();
+        }
       } catch (e) {
         fail(e);
       }
