@@ -1,8 +1,12 @@
 /**
- * `npm run bench`: committed-transfer throughput and commit latency of one solo node.
+ * `npm run bench`: committed-transfer throughput and commit latency.
  *
- * The node runs as its own process (`civitas start`), as in production. This process signs
- * every transfer before the timed windows, then runs two phases:
+ * Without --validators (or with --validators 1): one solo node. With --validators N (N >= 2): a
+ * local BFT network of N validator processes plus an etcd baseline, see bench/bft.ts.
+ * `npm run bench -- --help` lists the options.
+ *
+ * Solo mode: the node runs as its own process (`civitas start`), as in production. This process
+ * signs every transfer before the timed windows, then runs two phases:
  *  1. saturation: batches submitted back to back with a few requests in flight, which measures
  *     the most the node commits per second (latency here is mostly queueing);
  *  2. paced: a steady offered load at half of phase 1's throughput, which measures commit
@@ -13,15 +17,16 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
-import WebSocket from "ws";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { getNodeSuite } from "../src/crypto/node-suites.js";
 import type { KeyPair } from "../src/crypto/suite.js";
 import { signTx } from "../src/ledger/tx.js";
 import { fromHex, toHex } from "../src/util/bytes.js";
+import { runBftBench } from "./bft.js";
+import { BlockWatcher, freePort, latencyJson, procStats, round, txHeights } from "./common.js";
 
 interface Options {
   senders: number;
@@ -30,22 +35,7 @@ interface Options {
   inFlight: number;
   blockIntervalMs: number;
   pacedSeconds: number;
-}
-
-function options(): Options {
-  const env = (k: string, d: number): number => {
-    const v = process.env[k] === undefined ? d : Number(process.env[k]);
-    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${k} must be a non-negative integer`);
-    return v;
-  };
-  return {
-    senders: env("BENCH_SENDERS", 2_000),
-    txsPerSender: env("BENCH_TXS_PER_SENDER", 30),
-    batchSize: env("BENCH_BATCH", 1_000),
-    inFlight: env("BENCH_IN_FLIGHT", 4),
-    blockIntervalMs: env("BENCH_BLOCK_INTERVAL_MS", 250),
-    pacedSeconds: env("BENCH_PACED_SECONDS", 6),
-  };
+  nodeFlags: string[];
 }
 
 interface Batch {
@@ -55,31 +45,6 @@ interface Batch {
   body: string;
   sentAt: number;
 }
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function procStats(pid: number): { cpuSeconds: number; rssBytes: number; peakRssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-  return { cpuSeconds: ticks / 100, rssBytes: kb("VmRSS"), peakRssBytes: kb("VmHWM") };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-const round = (x: number): number => Math.round(x * 100) / 100;
 
 /** Signs `perSender` transfers for every sender starting at `firstNonce`, senders interleaved. */
 function signBatches(chain: string, wallets: KeyPair[], addresses: string[], firstNonce: number, perSender: number, batchSize: number): Batch[] {
@@ -103,41 +68,6 @@ function signBatches(chain: string, wallets: KeyPair[], addresses: string[], fir
   return batches;
 }
 
-/** Follows committed blocks over the WebSocket: arrival time per height and tx count. */
-class BlockWatcher {
-  readonly arrival = new Map<number, number>();
-  committed = 0;
-  lastCommitAt = 0;
-  private waiters: Array<{ target: number; resolve: () => void }> = [];
-  private constructor(private readonly ws: WebSocket) {
-    ws.on("message", (data) => {
-      const m = JSON.parse(String(data)) as { kind: string; header?: { height: number }; txCount?: number };
-      if (m.kind !== "block" || !m.header) return;
-      const now = performance.now();
-      this.arrival.set(m.header.height, now);
-      this.committed += m.txCount ?? 0;
-      if ((m.txCount ?? 0) > 0) this.lastCommitAt = now;
-      this.waiters = this.waiters.filter((w) => (this.committed >= w.target ? (w.resolve(), false) : true));
-    });
-  }
-  static async open(port: number): Promise<BlockWatcher> {
-    // A module filter that matches nothing: blocks only, no per-event messages.
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/events?module=none`);
-    await new Promise((r) => ws.on("open", r));
-    return new BlockWatcher(ws);
-  }
-  until(target: number, timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      if (this.committed >= target) resolve();
-      else this.waiters.push({ target, resolve: () => (clearTimeout(timer), resolve()) });
-    });
-  }
-  close(): void {
-    this.ws.close();
-  }
-}
-
 async function submit(url: string, b: Batch): Promise<number> {
   b.sentAt = performance.now();
   const res = await fetch(url + "/v1/txs", { method: "POST", headers: { "content-type": "application/json" }, body: b.body });
@@ -147,11 +77,7 @@ async function submit(url: string, b: Batch): Promise<number> {
 }
 
 async function latencies(url: string, watcher: BlockWatcher, batches: Batch[]): Promise<number[]> {
-  const heightOf = new Map<string, number>();
-  for (const h of [...watcher.arrival.keys()].sort((a, b) => a - b)) {
-    const b = (await (await fetch(`${url}/v1/blocks/${h}`)).json()) as { txs: string[] };
-    for (const t of b.txs) heightOf.set(t, h);
-  }
+  const heightOf = await txHeights(url, watcher.arrival.keys());
   const out: number[] = [];
   for (const b of batches) {
     for (const hsh of b.hashes) {
@@ -162,10 +88,7 @@ async function latencies(url: string, watcher: BlockWatcher, batches: Batch[]): 
   return out.sort((a, b) => a - b);
 }
 
-const latencyJson = (l: number[]): { p50: number; p95: number; p99: number; max: number } => ({ p50: round(percentile(l, 50)), p95: round(percentile(l, 95)), p99: round(percentile(l, 99)), max: round(l[l.length - 1]) });
-
-async function main(): Promise<void> {
-  const o = options();
+async function runSolo(o: Options): Promise<void> {
   const total = o.senders * o.txsPerSender;
   const suite = getNodeSuite("ed25519-sha256");
   const home = mkdtempSync(join(tmpdir(), "civitas-bench-"));
@@ -183,9 +106,15 @@ async function main(): Promise<void> {
   process.stderr.write(`signing ${total} transfers from ${o.senders} accounts...\n`);
   const batches = signBatches(chain, wallets, addresses, 0, o.txsPerSender, o.batchSize);
 
-  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-  const node = spawn(process.execPath, [...nodeFlags, cli, "start", "--home", join(home, "node")], { env, stdio: ["ignore", "ignore", "inherit"] });
+  const node = spawn(process.execPath, [...o.nodeFlags, cli, "start", "--home", join(home, "node")], { env, stdio: ["ignore", "ignore", "inherit"] });
   const url = `http://127.0.0.1:${port}`;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    node.kill("SIGKILL");
+    rmSync(home, { recursive: true, force: true });
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     for (let i = 0; ; i++) {
       try {
@@ -195,7 +124,7 @@ async function main(): Promise<void> {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    const watcher = await BlockWatcher.open(port);
+    const watcher = await BlockWatcher.open(url);
 
     // Phase 1: saturation.
     const cpu0 = procStats(node.pid as number);
@@ -271,10 +200,104 @@ async function main(): Promise<void> {
     process.stderr.write("\n" + rows.map(([k, v]) => `  ${k.padEnd(34)} ${v}`).join("\n") + "\n\n");
     process.stdout.write(JSON.stringify(result, null, 2) + "\n");
   } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
     node.kill("SIGTERM");
     await new Promise((r) => node.on("exit", r));
     rmSync(home, { recursive: true, force: true });
   }
 }
 
-await main();
+function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
+  return (v: string) => {
+    if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`expected an integer in [${min}, ${max}]`);
+    return Number(v);
+  };
+}
+
+/** Solo-mode defaults come from the BENCH_* environment variables of earlier versions. */
+function envInt(k: string, d: number): number {
+  const v = process.env[k] === undefined ? d : Number(process.env[k]);
+  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${k} must be a non-negative integer`);
+  return v;
+}
+
+interface Flags {
+  validators: number;
+  senders?: number;
+  txsPerSender?: number;
+  batch?: number;
+  inFlight?: number;
+  backlog: number;
+  blockIntervalMs?: number;
+  maxBlockTxs: number;
+  rate: number;
+  pacedSeconds?: number;
+  verifyWorkers: number;
+  timeouts: "local" | "default";
+  etcd: boolean;
+  etcdClients: number;
+  etcdSeconds: number;
+  nodeFlags?: string;
+  keep?: boolean;
+}
+
+const program = new Command("bench")
+  .description(
+    "Committed TPS and commit latency of signed token transfers. Without --validators (or with 1): one solo node, paced phase at half the saturation rate. " +
+      "With --validators N (N >= 2): a local BFT network of N validator processes (mTLS on loopback), saturation, a paced phase at --rate, and a 3-member etcd cluster doing durable puts of the same size. " +
+      "Table on stderr, JSON on stdout.",
+  )
+  .option("--validators <n>", "validators; 1 = the solo benchmark", intArg(1, 50), 1)
+  .option("--senders <n>", "funded sender accounts (default 2000; env BENCH_SENDERS)", intArg(1))
+  .option("--txs-per-sender <n>", "saturation transfers per sender (default 30 solo, 20 BFT; env BENCH_TXS_PER_SENDER)", intArg(1, 900))
+  .option("--batch <n>", "transactions per POST /v1/txs in the saturation phase (default 1000; env BENCH_BATCH)", intArg(1, 5000))
+  .option("--in-flight <n>", "saturation requests in flight (solo: total, default 4; BFT: per validator, default 2; env BENCH_IN_FLIGHT)", intArg(1, 64))
+  .option("--backlog <n>", "BFT saturation: most transactions submitted and not yet committed (0 = open loop)", intArg(0), 10_000)
+  .option("--block-interval-ms <ms>", "pause between blocks (genesis blockIntervalMs; default 250 solo, 100 BFT; env BENCH_BLOCK_INTERVAL_MS)", intArg(1, 60_000))
+  .option("--max-block-txs <n>", "BFT: genesis maxBlockTxs", intArg(1, 1_000_000), 2_500)
+  .option("--rate <tps>", "BFT: offered load of the paced phase", intArg(10, 1_000_000), 2_000)
+  .option("--paced-seconds <s>", "length of the paced phase (default 6 solo, 10 BFT; env BENCH_PACED_SECONDS)", intArg(1, 600))
+  .addOption(new Option("--timeouts <set>", "BFT: consensus timeouts in node.json: local = as `civitas up` (propose 1 s), default = node.json defaults (propose 3 s)").choices(["local", "default"]).default("default"))
+  .option("--verify-workers <n>", "BFT: signature threads per node (node.json verifyWorkers; 0 = one per core)", intArg(0, 64), 0)
+  .option("--no-etcd", "BFT: skip the etcd baseline")
+  .option("--etcd-clients <n>", "BFT: concurrent etcd clients", intArg(1, 10_000), 128)
+  .option("--etcd-seconds <s>", "BFT: measured etcd window", intArg(1, 600), 10)
+  .option("--node-flags <flags>", "extra node flags for the node processes, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' (env BENCH_NODE_FLAGS)")
+  .option("--keep", "BFT: keep the network folder (node logs) instead of removing it")
+  .showHelpAfterError();
+
+program.parse(process.argv);
+const f = program.opts<Flags>();
+const nodeFlags = (f.nodeFlags ?? process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+if (f.validators >= 2) {
+  await runBftBench({
+    validators: f.validators,
+    senders: f.senders ?? envInt("BENCH_SENDERS", 2_000),
+    txsPerSender: f.txsPerSender ?? envInt("BENCH_TXS_PER_SENDER", 20),
+    batchSize: f.batch ?? envInt("BENCH_BATCH", 1_000),
+    inFlight: f.inFlight ?? envInt("BENCH_IN_FLIGHT", 2),
+    backlog: f.backlog,
+    blockIntervalMs: f.blockIntervalMs ?? envInt("BENCH_BLOCK_INTERVAL_MS", 100),
+    maxBlockTxs: f.maxBlockTxs,
+    rate: f.rate,
+    pacedSeconds: f.pacedSeconds ?? envInt("BENCH_PACED_SECONDS", 10),
+    verifyWorkers: f.verifyWorkers,
+    timeouts: f.timeouts,
+    etcd: f.etcd,
+    etcdClients: f.etcdClients,
+    etcdSeconds: f.etcdSeconds,
+    nodeFlags,
+    keep: f.keep === true,
+  });
+} else {
+  await runSolo({
+    senders: f.senders ?? envInt("BENCH_SENDERS", 2_000),
+    txsPerSender: f.txsPerSender ?? envInt("BENCH_TXS_PER_SENDER", 30),
+    batchSize: f.batch ?? envInt("BENCH_BATCH", 1_000),
+    inFlight: f.inFlight ?? envInt("BENCH_IN_FLIGHT", 4),
+    blockIntervalMs: f.blockIntervalMs ?? envInt("BENCH_BLOCK_INTERVAL_MS", 250),
+    pacedSeconds: f.pacedSeconds ?? envInt("BENCH_PACED_SECONDS", 6),
+    nodeFlags,
+  });
+}

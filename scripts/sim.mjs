@@ -5,6 +5,8 @@
 //   npm run sim -- --seeds 500 --from 7000  seeds 7000..7499
 //   npm run sim -- --seed 4242 --verbose    replay one seed exactly, with its scenario
 //   npm run sim -- --scenario f+1 --seeds 20  a negative control (these are expected to fail)
+//   npm run sim -- --engine --seeds 50      the same scenarios on the production BftEngine over
+//                                           real chains (LMDB, real transactions); slower
 //   options: --jobs N (worker threads), --verbose (one line per seed)
 //
 // Exits 1 if any seed reports a violation; each failure prints its seed and the replay command.
@@ -15,9 +17,10 @@ import { fileURLToPath } from "node:url";
 import cliProgress from "cli-progress";
 
 const scenariosUrl = new URL("../dist/test/sim/scenarios.js", import.meta.url);
+const engineUrl = new URL("../dist/test/sim/engine-scenarios.js", import.meta.url);
 
 function parseArgs(argv) {
-  const o = { seeds: 200, from: 1, seed: undefined, scenario: "random", jobs: Math.max(1, availableParallelism()), verbose: false };
+  const o = { seeds: 200, from: 1, seed: undefined, scenario: "random", jobs: Math.max(1, availableParallelism()), verbose: false, engine: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -31,8 +34,9 @@ function parseArgs(argv) {
     else if (a === "--scenario") o.scenario = next();
     else if (a === "--jobs") o.jobs = Number(next());
     else if (a === "--verbose" || a === "-v") o.verbose = true;
+    else if (a === "--engine") o.engine = true;
     else if (a === "--help" || a === "-h") {
-      console.log("usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--scenario random|f+1|ignore-lock|send-before-sync] [--jobs N] [--verbose]");
+      console.log("usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--scenario random|f+1|ignore-lock|send-before-sync] [--engine] [--jobs N] [--verbose]");
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -49,9 +53,15 @@ function plain(r) {
 }
 
 if (!isMainThread) {
-  const { runSeed } = await import(scenariosUrl.href);
-  const { seeds, kind } = workerData;
-  for (const seed of seeds) parentPort.postMessage(plain(runSeed(seed, kind)));
+  const { seeds, kind, engine } = workerData;
+  if (engine) {
+    const { runEngineSeed, closeEnginePool } = await import(engineUrl.href);
+    for (const seed of seeds) parentPort.postMessage(plain(await runEngineSeed(seed)));
+    await closeEnginePool();
+  } else {
+    const { runSeed } = await import(scenariosUrl.href);
+    for (const seed of seeds) parentPort.postMessage(plain(runSeed(seed, kind)));
+  }
 } else {
   let opts;
   try {
@@ -60,7 +70,13 @@ if (!isMainThread) {
     console.error(String(e.message ?? e));
     process.exit(2);
   }
-  const { runSeed, replayCommand, SCENARIO_KINDS } = await import(scenariosUrl.href);
+  const { runSeed, replayCommand: coreReplay, SCENARIO_KINDS } = await import(scenariosUrl.href);
+  const engineMod = opts.engine ? await import(engineUrl.href) : undefined;
+  if (opts.engine && opts.scenario !== "random") {
+    console.error("--engine runs the random scenarios only (the negative controls fault the core directly)");
+    process.exit(2);
+  }
+  const replayCommand = (seed, kind) => (engineMod ? engineMod.engineReplayCommand(seed) : coreReplay(seed, kind));
   if (!SCENARIO_KINDS.includes(opts.scenario)) {
     console.error(`unknown scenario ${opts.scenario}; one of ${SCENARIO_KINDS.join(", ")}`);
     process.exit(2);
@@ -70,7 +86,8 @@ if (!isMainThread) {
 
   if (opts.seed !== undefined) {
     // Replay of one seed, in this thread.
-    const r = runSeed(opts.seed, kind);
+    const r = engineMod ? await engineMod.runEngineSeed(opts.seed) : runSeed(opts.seed, kind);
+    if (engineMod) await engineMod.closeEnginePool();
     console.log(`scenario: ${r.summary}`);
     console.log(line(r));
     for (const v of r.violations) console.log(`  ${v}`);
@@ -97,7 +114,7 @@ if (!isMainThread) {
     Array.from({ length: jobs }, (_, j) => {
       const mine = seeds.filter((_, i) => i % jobs === j);
       return new Promise((resolve, reject) => {
-        const w = new Worker(fileURLToPath(import.meta.url), { workerData: { seeds: mine, kind } });
+        const w = new Worker(fileURLToPath(import.meta.url), { workerData: { seeds: mine, kind, engine: opts.engine } });
         w.on("message", onResult);
         w.on("error", reject);
         w.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));

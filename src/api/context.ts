@@ -1,3 +1,4 @@
+import type { FastifyRequest } from "fastify";
 import type { ConsensusEngine } from "../consensus/engine.js";
 import type { Mempool } from "../mempool/mempool.js";
 import type { Chain } from "../node/chain.js";
@@ -15,4 +16,25 @@ export interface ApiContext {
   startedAt: number;
   /** Connected peers and network counters (BFT nodes). */
   network?: () => Record<string, unknown>;
+  /**
+   * Authenticated reads. A route that serves anything but public data calls `authorize`; with
+   * no `access` configured such routes refuse (deny by default).
+   */
+  access?: ApiAccess;
+}
+
+export interface ApiPrincipal {
+  /** 0x address of the key that signed the request. */
+  address: string;
+  /** The DID the account is bound to, if any. */
+  did?: string;
+}
+
+export interface ApiAccess {
+  /**
+   * Authenticates the request (signed by the caller's account key) and decides `action` on
+   * `resource` with the chain's policies as of the head block. Throws AUTH_REQUIRED /
+   * AUTH_INVALID / AUTH_EXPIRED / AUTH_REPLAYED (401) or ACCESS_DENIED (403).
+   */
+  authorize(req: FastifyRequest, action: string, resource: { type: string; id: string }): Promise<ApiPrincipal>;
 }

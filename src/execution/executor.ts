@@ -15,7 +15,7 @@ import { compareBytes, fromHex, utf8 } from "../util/bytes.js";
 import { assert, CivitasError, ErrorCode, isCivitasError } from "../util/errors.js";
 import type { CryptoSuite } from "../crypto/suite.js";
 import { GAS, GasMeter, intrinsicGas } from "./gas.js";
-import type { CallContext, EndBlockContext, ExecCrypto, GenesisContext, GenesisInput } from "./module.js";
+import type { CallContext, EndBlockContext, ExecCrypto, GenesisContext, GenesisInput, GuardContext, Module } from "./module.js";
 import type { ModuleRegistry } from "./registry.js";
 import { CORE_PREFIX } from "./registry.js";
 
@@ -101,6 +101,26 @@ export class Executor {
   beginBlock(base: StateReader, ctx: BlockContext): BlockRun {
     return new BlockRun(this.registry, base, ctx, this.crypto);
   }
+
+  /**
+   * The sender checks of every guard against `state` (the committed state, for admission):
+   * throws the guard's error when the account may not send transactions.
+   */
+  checkSender(state: StateReader, ctx: BlockContext, sender: string): void {
+    for (const m of this.registry.guarded()) m.guard?.checkSender?.(guardContext(state, ctx, sender, this.crypto));
+  }
+}
+
+function guardContext(base: StateReader, ctx: BlockContext, sender: string, crypto: ExecCrypto): GuardContext {
+  return {
+    chain: ctx.chain,
+    height: ctx.height,
+    time: ctx.time,
+    sender,
+    authority: ctx.authority,
+    crypto,
+    read: (module, key) => base.get(`${module}/${key}`),
+  };
 }
 
 function sortChanges(entries: Array<[string, Uint8Array | null]>): StateChange[] {
@@ -113,15 +133,17 @@ function sortChanges(entries: Array<[string, Uint8Array | null]>): StateChange[]
 export class BlockRun {
   private readonly state: Overlay;
   private finished = false;
+  private readonly guarded: Module[];
   gasUsed = 0;
 
   constructor(
     private readonly registry: ModuleRegistry,
-    base: StateReader,
+    private readonly base: StateReader,
     private readonly ctx: BlockContext,
     private readonly crypto: ExecCrypto,
   ) {
     this.state = new Overlay(base);
+    this.guarded = registry.guarded();
   }
 
   /** Current (in-block) view, used by the proposer to check nonces while it builds. */
@@ -147,6 +169,16 @@ export class BlockRun {
     const intrinsic = intrinsicGas(tx.bytes.length, tx.body.calls.length);
     if (tx.body.gasLimit < intrinsic) return notIncluded(ErrorCode.TX_GAS_LIMIT_TOO_LOW, `gas limit ${tx.body.gasLimit} is below the intrinsic cost ${intrinsic}`);
     if (this.gasUsed + tx.body.gasLimit > maxBlockGas) return notIncluded(ErrorCode.TX_GAS_LIMIT_TOO_HIGH, "transaction does not fit in the block's remaining gas");
+    // Guards read the block's base state: a freeze or a policy change applies from the next block.
+    const guardCtx = this.guarded.length ? guardContext(this.base, this.ctx, sender, this.crypto) : undefined;
+    if (guardCtx) {
+      try {
+        for (const m of this.guarded) m.guard?.checkSender?.(guardCtx);
+      } catch (e) {
+        if (isCivitasError(e)) return { included: false, error: e };
+        throw e;
+      }
+    }
 
     const meter = new GasMeter(tx.body.gasLimit);
     meter.charge(intrinsic, "intrinsic cost");
@@ -157,6 +189,13 @@ export class BlockRun {
       for (const call of tx.body.calls) {
         const { def, args } = this.registry.checkCall(call);
         meter.charge(def.gas, `${call.module}.${call.method}`);
+        if (guardCtx) {
+          for (const m of this.guarded) {
+            if (!m.guard?.checkCall) continue;
+            meter.charge(m.guard.gasPerCall ?? 0, `${m.name} guard`);
+            m.guard.checkCall(guardCtx, { module: call.module, method: call.method, args });
+          }
+        }
         def.run(this.callContext(call.module, sender, txState, meter, events), args);
       }
     } catch (e) {
@@ -198,6 +237,12 @@ export class BlockRun {
       del: (key) => {
         meter.charge(GAS.deleteBase, `delete ${key}`);
         state.set(prefix + key, null);
+      },
+      read: (other, key) => {
+        meter.charge(GAS.readBase, `read ${other}/${key}`);
+        const v = state.get(`${other}/${key}`);
+        if (v) meter.charge(GAS.readPerByte * v.length, `read ${other}/${key}`);
+        return v;
       },
       emit: (type: string, attrs: Obj, accounts: string[]) => {
         if (!EVENT_TYPE.test(type)) throw new CivitasError(ErrorCode.INTERNAL, `module ${module} emitted an invalid event type '${type}'`);

@@ -26,6 +26,8 @@ export interface CallContext {
   get(key: string): Uint8Array | undefined;
   set(key: string, value: Uint8Array): void;
   del(key: string): void;
+  /** Read-only, metered access to another module's key space (e.g. access reading identity). */
+  read(module: string, key: string): Uint8Array | undefined;
   /** Records an event; `accounts` are the 0x addresses it concerns (indexed by account). */
   emit(type: string, attrs: Obj, accounts: string[]): void;
   readonly crypto: ExecCrypto;
@@ -43,6 +45,41 @@ export interface EndBlockContext {
 export interface QueryContext {
   readonly height: number;
   get(key: string): Uint8Array | undefined;
+}
+
+/**
+ * What a guard sees: the state as it was at the start of the block (so a grant, a policy or a
+ * freeze takes effect at the next block, and a guard's answer can be cached for the block),
+ * readable across modules but not writable.
+ */
+export interface GuardContext {
+  readonly chain: string;
+  readonly height: number;
+  readonly time: number;
+  readonly sender: string;
+  readonly authority: string;
+  /** A key of `module`'s key space in the block's base state. */
+  read(module: string, key: string): Uint8Array | undefined;
+  readonly crypto: ExecCrypto;
+}
+
+/** A call as a guard sees it, after its arguments passed the method's schema. */
+export interface GuardedCall {
+  module: string;
+  method: string;
+  args: Record<string, ArgValue>;
+}
+
+/**
+ * Checks a module contributes to every transaction, whatever module it calls. Throwing a
+ * `CivitasError` refuses: from `checkSender` the transaction is not included (the mempool
+ * refuses it at admission too), from `checkCall` it is included with a failed receipt.
+ */
+export interface TxGuard {
+  checkSender?(ctx: GuardContext): void;
+  checkCall?(ctx: GuardContext, call: GuardedCall): void;
+  /** Gas charged per guarded call (the guard's reads are not metered one by one). */
+  readonly gasPerCall?: number;
 }
 
 export interface MethodDef {
@@ -84,6 +121,8 @@ export interface Module {
   initGenesis?(ctx: GenesisContext, genesis: GenesisInput, crypto: ExecCrypto): void;
   /** Runs after the block's last transaction, in module-name order. */
   endBlock?(ctx: EndBlockContext): void;
+  /** Checks this module applies to every transaction (identity: account status; access: policies). */
+  readonly guard?: TxGuard;
   /** Decodes a stored value of this module for JSON display (proof responses). */
   decodeValue?(key: string, value: Uint8Array): unknown;
 }

@@ -25,6 +25,11 @@ export class ModuleRegistry {
     return [...this.modules.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** Modules with a transaction guard, in name order (the order guards run in). */
+  guarded(): Module[] {
+    return this.list().filter((m) => m.guard);
+  }
+
   get(name: string): Module | undefined {
     return this.modules.get(name);
   }

@@ -26,6 +26,8 @@ export interface MempoolDeps {
   pool: VerifyPool;
   /** Next nonce of an account in committed state. */
   accountNonce(address: string): number;
+  /** Throws when the account may not send transactions now (frozen, cancelled): refused at admission. */
+  checkSender?(address: string): void;
   now(): number;
 }
 
@@ -85,6 +87,19 @@ export class Mempool {
   }
 
   /**
+   * True when exactly these bytes are pending: they passed admission, signature included, on
+   * this node. The hash covers only the body, so the bytes (body, public key and signature) are
+   * compared in full: a block that carries a pending body with another signature is verified.
+   */
+  admittedExactly(hashHex: string, raw: Uint8Array): boolean {
+    const p = this.byHash.get(hashHex);
+    if (!p) return false;
+    const a = p.bytes;
+    if (a.length !== raw.length) return false;
+    return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(raw.buffer, raw.byteOffset, raw.length));
+  }
+
+  /**
    * Admits a batch; results are in input order. The stateless checks and signatures of the
    * whole batch run in the worker pool; state checks run after, in order, so a batch may carry
    * several consecutive nonces of one sender.
@@ -93,10 +108,20 @@ export class Mempool {
     const checks = await this.deps.pool.admit(raws, { chain: this.opts.chain, maxTxBytes: this.opts.maxTxBytes, maxTxGas: this.opts.maxTxGas });
     const now = this.deps.now();
     const accepted: Uint8Array[] = [];
+    // Committed state cannot change during this synchronous loop: one nonce read per sender.
+    const nonces = new Map<string, number>();
+    const accountNonce = (sender: string): number => {
+      let n = nonces.get(sender);
+      if (n === undefined) {
+        this.deps.checkSender?.(sender);
+        nonces.set(sender, (n = this.deps.accountNonce(sender)));
+      }
+      return n;
+    };
     const out = checks.map((c, i): AdmitResult => {
       if (!c.ok) return { ok: false, error: new CivitasError(c.error.code, c.error.message, c.error.details) };
       try {
-        const hash = this.insert(raws[i], c, now);
+        const hash = this.insert(raws[i], c, now, accountNonce);
         accepted.push(raws[i]);
         return { ok: true, hash };
       } catch (e) {
@@ -116,11 +141,11 @@ export class Mempool {
     this.admittedListeners.push(listener);
   }
 
-  private insert(raw: Uint8Array, c: { hash: Uint8Array; sender: string; nonce: number; expires: number }, now: number): string {
+  private insert(raw: Uint8Array, c: { hash: Uint8Array; sender: string; nonce: number; expires: number }, now: number, accountNonce: (sender: string) => number): string {
     if (c.expires < now) throw new CivitasError(ErrorCode.TX_EXPIRED, `transaction expired at ${new Date(c.expires).toISOString()}`, { expires: c.expires, now });
     if (c.expires > now + this.opts.maxTxExpiryMs) throw new CivitasError(ErrorCode.TX_EXPIRY_TOO_FAR, `expiry may be at most ${this.opts.maxTxExpiryMs} ms ahead`, { maxTxExpiryMs: this.opts.maxTxExpiryMs });
     const sender = c.sender;
-    const next = this.deps.accountNonce(sender);
+    const next = accountNonce(sender);
     if (c.nonce < next) throw new CivitasError(ErrorCode.TX_NONCE_TOO_LOW, `nonce ${c.nonce} was already used; the account's next nonce is ${next}`, { expected: next, got: c.nonce });
     if (c.nonce >= next + this.opts.maxPendingPerAccount) {
       throw new CivitasError(ErrorCode.TX_NONCE_TOO_HIGH, `nonce ${c.nonce} is too far ahead; the account's next nonce is ${next} and at most ${this.opts.maxPendingPerAccount} may be pending`, { expected: next, got: c.nonce });

@@ -85,6 +85,8 @@ export class Chain implements Application {
   private readonly listeners = new Set<(b: CommittedBlock) => void>();
   mempool: Mempool | undefined;
   pool: VerifyPool | undefined;
+  /** Transaction signatures checked in block validation, and skipped because admission checked the same bytes. */
+  readonly verifyStats = { verified: 0, skipped: 0 };
 
   private constructor(
     readonly genesis: Genesis,
@@ -318,24 +320,31 @@ export class Chain implements Application {
     if (block.txs.length > this.genesis.maxBlockTxs) fail("too many transactions");
     if (block.txs.reduce((s, t) => s + t.length, 0) > this.genesis.maxBlockBytes) fail("block too large");
     const decoded: SignedTx[] = [];
-    for (const raw of block.txs) {
+    const txHashes: Uint8Array[] = [];
+    // Signatures to check: those of transactions this node has not admitted byte for byte
+    // (admission verified those already; see Mempool.admittedExactly).
+    const unverified: number[] = [];
+    for (let i = 0; i < block.txs.length; i++) {
+      const raw = block.txs[i];
       if (raw.length > this.genesis.maxTxBytes) fail("transaction over the size limit");
       const tx = decodeSignedTx(raw);
       if (this.suite.address(tx.publicKey) !== "0x" + toHex(tx.body.from)) fail("transaction sender does not match its key");
+      const hash = this.suite.hash(tx.bodyBytes);
       decoded.push(tx);
+      txHashes.push(hash);
+      if (!this.mempool?.admittedExactly(toHex(hash), raw)) unverified.push(i);
     }
-    const items = decoded.map((tx) => ({ message: txSigningMessage(tx.bodyBytes), signature: tx.signature, publicKey: tx.publicKey }));
-    const valid = this.pool ? await this.pool.verify(items) : items.map((i) => this.suite.verify(i.message, i.signature, i.publicKey));
-    valid.forEach((ok, i) => ok || fail(`transaction ${i} has a bad signature`));
+    this.verifyStats.skipped += decoded.length - unverified.length;
+    this.verifyStats.verified += unverified.length;
+    const items = unverified.map((i) => ({ message: txSigningMessage(decoded[i].bodyBytes), signature: decoded[i].signature, publicKey: decoded[i].publicKey }));
+    const valid = this.pool ? await this.pool.verify(items) : items.map((it) => this.suite.verify(it.message, it.signature, it.publicKey));
+    valid.forEach((ok, k) => ok || fail(`transaction ${unverified[k]} has a bad signature`));
     const run = this.executor.beginBlock(this.committedState, { chain: this.genesis.chainId, height: h.height, time: h.time, authority: this.genesis.authority });
     const receipts: Receipt[] = [];
-    const txHashes: Uint8Array[] = [];
-    for (const tx of decoded) {
-      const hash = this.suite.hash(tx.bodyBytes);
-      const out = run.applyTx(tx, hash, this.genesis.maxBlockGas);
-      if (!out.included) fail(`transaction ${toHex(hash)} cannot be included: ${out.error.code}`);
+    for (let i = 0; i < decoded.length; i++) {
+      const out = run.applyTx(decoded[i], txHashes[i], this.genesis.maxBlockGas);
+      if (!out.included) fail(`transaction ${toHex(txHashes[i])} cannot be included: ${out.error.code}`);
       else receipts.push(out.receipt);
-      txHashes.push(hash);
     }
     const executed = this.finishBlock(run, { height: h.height, time: h.time, proposer: h.proposer, lastCommit: block.lastCommit }, block.txs, txHashes, decoded.map((t) => t.body.from), receipts);
     if (!equalBytes(executed.header.txRoot, h.txRoot)) fail("txRoot mismatch");
@@ -401,6 +410,12 @@ export class Chain implements Application {
   readonly committedState = {
     get: (key: string): Uint8Array | undefined => this.store.getState(utf8(key)),
   };
+
+  /** Throws the guard's error (ACCOUNT_FROZEN, ...) when `address` may not send transactions in the next block. */
+  checkSender(address: string): void {
+    const head = this.head();
+    this.executor.checkSender(this.committedState, { chain: this.genesis.chainId, height: head.height + 1, time: head.time, authority: this.genesis.authority }, address);
+  }
 
   accountNonce(address: string): number {
     return decodeAccount(this.committedState.get(accountKey(address))).nonce;

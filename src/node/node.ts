@@ -124,7 +124,7 @@ export class CivitasNode {
     closers.unshift(() => pool.close());
     const mempool = new Mempool(
       { chain: g.chainId, maxTxBytes: g.maxTxBytes, maxTxGas: g.maxTxGas, maxTxExpiryMs: g.maxTxExpiryMs, ...opts.config.mempool },
-      { pool, accountNonce: (a) => chain.accountNonce(a), now: () => Date.now() },
+      { pool, accountNonce: (a) => chain.accountNonce(a), checkSender: (a) => chain.checkSender(a), now: () => Date.now() },
     );
     chain.mempool = mempool;
     chain.pool = pool;
@@ -161,6 +161,7 @@ export class CivitasNode {
     const wal = new FileWal(resolve(opts.home, opts.config.consensus.walFile));
     closers.push(() => wal.close());
     const c = opts.config.consensus;
+    let evidenceQueue: Promise<void> = Promise.resolve();
     const engine = new BftEngine(
       {
         chain: g.chainId,
@@ -185,7 +186,11 @@ export class CivitasNode {
         hooks: {
           onError: (e, what) => log.error({ err: e }, `consensus ${what} failed`),
           log: (level, msg, data) => log[level](data ?? {}, msg),
-          onEvidence: (first, second) => void CivitasNode.reportEvidence(chain, mempool, opts.secretKey, first, second, log),
+          // One at a time: each evidence transaction takes its nonce from the pending count,
+          // which only counts the previous one once its admission has finished.
+          onEvidence: (first, second) => {
+            evidenceQueue = evidenceQueue.then(() => CivitasNode.reportEvidence(chain, mempool, opts.secretKey, first, second, log));
+          },
           onCommitted: (height, via) => via === "sync" && log.info({ height }, "block synced from a peer"),
         },
       },

@@ -2,8 +2,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { BftAction, SignedVote } from "../../src/consensus/bft/messages.js";
-import { commitTime, isQuorum, NIL_ID, proposerSchedule } from "../../src/consensus/bft/messages.js";
+import { commitTime, isQuorum, NIL_ID, proposalSigningMessage, proposerSchedule } from "../../src/consensus/bft/messages.js";
 import { BftCore } from "../../src/consensus/bft/state-machine.js";
+import type { SignedRecord } from "../../src/consensus/bft/state-machine.js";
 import type { Vote } from "../../src/ledger/block.js";
 import { voteSigningMessage } from "../../src/ledger/block.js";
 import { sortValidators } from "../../src/ledger/validators.js";
@@ -73,9 +74,16 @@ test("a restart rebuilds the lock and round from the signed record, and keeps th
   assert.equal(st.round, 2);
   assert.equal(st.lockedRound, 2);
   assert.equal(c.signedVotes.size, 1);
-  // Locked on a value it has no proposal for, the restarted node prevotes nil when the round times out.
-  const pv = c.step({ kind: "timeout", height: 3, round: 2, step: "propose" }).find((a) => a.kind === "broadcastVote");
+  // It resumes in the precommit step of round 2 (it had precommitted), so nothing is signed again there.
+  assert.equal(st.step, "precommit");
+  assert.deepEqual(c.step({ kind: "timeout", height: 3, round: 2, step: "propose" }), []);
+  const next = c.step({ kind: "timeout", height: 3, round: 2, step: "precommit" });
+  assert.equal(c.status().round, 3);
+  assert.ok(!next.some((a) => a.kind === "broadcastVote"));
+  // Locked on a value it has no proposal for, the restarted node prevotes nil when round 3 times out.
+  const pv = c.step({ kind: "timeout", height: 3, round: 3, step: "propose" }).find((a) => a.kind === "broadcastVote");
   assert.ok(pv && pv.kind === "broadcastVote");
+  assert.equal(pv.vote.vote.round, 3);
   assert.deepEqual(pv.vote.vote.blockHash, NIL_ID);
   assert.equal(c.signedVotes.size, 2);
 });
@@ -103,4 +111,69 @@ test("proposer schedule for [5,1,1,1] gives the heavy validator 5 of every 8 tur
   assert.equal(schedule.filter((i) => i === heavy).length, 5);
   // Spread out, not in a block: no light validator waits more than 8 turns.
   for (let i = 0; i < 4; i++) if (i !== heavy) assert.equal(schedule.filter((x) => x === i).length, 1);
+});
+
+test("a restart re-admits the persisted polka: validValue survives and the locked value is re-proposed with its round", () => {
+  const probe = core(0);
+  const proposerAt = (round: number): number => keys.findIndex((k) => toHex(k.validator.address) === toHex(probe.proposerOf(1, round).address));
+  const p0 = proposerAt(0);
+  const me = proposerAt(1);
+  assert.notEqual(p0, me, "test needs different proposers for rounds 0 and 1");
+  const value = utf8("the locked block");
+  const id = valueId(value);
+  const proposal = { chain: CHAIN, height: 1, round: 0, validRound: -1, valueId: id, proposer: keys[p0].validator.address };
+  const sp = { proposal, signature: keys[p0].signer.sign(proposalSigningMessage(proposal)) };
+
+  const c = core(me);
+  c.step({ kind: "start", height: 1 });
+  const out: BftAction[] = [...c.step({ kind: "proposal", proposal: sp, value })];
+  out.push(...c.step({ kind: "valueValidated", valueId: id, valid: true }));
+  for (const from of [0, 1, 2, 3].filter((i) => i !== me).slice(0, 2)) out.push(...c.step({ kind: "vote", vote: signedVote(from, { blockHash: id, time: 5 }) }));
+  const persisted = out.find((a) => a.kind === "persistPolka");
+  assert.ok(persisted && persisted.kind === "persistPolka", "locking on a polka must persist it");
+  assert.equal(persisted.polka.prevotes.length, 3);
+  assert.equal(c.status().lockedRound, 0);
+  const rec = c.signedRecord();
+  assert.equal(rec.polkas?.length, 1);
+
+  const restart = (signed: SignedRecord): BftAction[] => {
+    const r = new BftCore({ chain: CHAIN, suite, validators, signer: keys[me].signer, valueId, timeouts: SIM_TIMEOUTS, signed });
+    r.step({ kind: "start", height: 1 });
+    assert.equal(r.status().lockedRound, 0);
+    return r.step({ kind: "timeout", height: 1, round: 0, step: "precommit" });
+  };
+  // With the polka: validValue is back, and as round 1's proposer the node re-proposes the locked
+  // value naming round 0, which peers accept once they see round 0's polka (also relayed).
+  const withPolka = restart(rec).find((a) => a.kind === "broadcastProposal");
+  assert.ok(withPolka && withPolka.kind === "broadcastProposal");
+  assert.deepEqual(withPolka.value, value);
+  assert.equal(withPolka.proposal.proposal.validRound, 0);
+  // Without it (the old record), the node could only ask for a fresh value, which it and the other
+  // locked nodes then refuse: the stall the simulator found.
+  const without = restart({ ...rec, polkas: [] });
+  assert.ok(without.some((a) => a.kind === "requestValue"));
+  assert.ok(!without.some((a) => a.kind === "broadcastProposal"));
+});
+
+test("a restarted core counts its own restored votes: two peers' prevotes complete the polka", () => {
+  const value = utf8("v");
+  const id = valueId(value);
+  const p0 = keys.findIndex((k) => toHex(k.validator.address) === toHex(core(0).proposerOf(1, 0).address));
+  const me = (p0 + 1) % 4;
+  const proposal = { chain: CHAIN, height: 1, round: 0, validRound: -1, valueId: id, proposer: keys[p0].validator.address };
+  const sp = { proposal, signature: keys[p0].signer.sign(proposalSigningMessage(proposal)) };
+  const own = signedVote(me, { blockHash: id });
+  const c = new BftCore({ chain: CHAIN, suite, validators, signer: keys[me].signer, valueId, timeouts: SIM_TIMEOUTS, signed: { votes: [own], proposals: [] } });
+  c.step({ kind: "start", height: 1 });
+  assert.equal(c.status().step, "prevote");
+  c.step({ kind: "proposal", proposal: sp, value });
+  const others = [0, 1, 2, 3].filter((i) => i !== me).slice(0, 2);
+  let acts: BftAction[] = [];
+  for (const from of others) acts = acts.concat(c.step({ kind: "vote", vote: signedVote(from, { blockHash: id }) }));
+  assert.ok(acts.some((a) => a.kind === "validateValue"), "the polka is complete, so the core asks to validate the value");
+  acts = acts.concat(c.step({ kind: "valueValidated", valueId: id, valid: true }));
+  const pc = acts.find((a) => a.kind === "broadcastVote" && a.vote.vote.type === "precommit");
+  assert.ok(pc && pc.kind === "broadcastVote", "own prevote + 2 others = 3 of 4: the node must lock and precommit");
+  assert.deepEqual(pc.vote.vote.blockHash, id);
+  assert.equal(c.status().lockedRound, 0);
 });

@@ -143,6 +143,16 @@ export interface SimOptions {
   label?: string;
   /** Node implementation; default the core-only `CoreNode`. */
   createNode?: NodeFactory;
+  /**
+   * The id of a value, as nodes compute it (default: the hash of the bytes, as CoreNode does;
+   * the real engine's values are block bodies whose id is the header hash).
+   */
+  valueIdOf?: (value: Uint8Array) => Uint8Array;
+  /**
+   * How state commitments are checked: "running-hash" recomputes CoreNode's running hash of the
+   * values; "reported" (real execution) compares what the nodes report, height by height.
+   */
+  stateModel?: "running-hash" | "reported";
 }
 
 export const SIM_TIMEOUTS: TimeoutConfig = { propose: 300, proposeDelta: 100, prevote: 200, prevoteDelta: 100, precommit: 200, precommitDelta: 100 };
@@ -156,7 +166,9 @@ export type SimMessage =
   | { kind: "vote"; vote: SignedVote }
   /** Periodic: the height the sender works on, and its boot time (a change means it restarted). */
   | { kind: "status"; height: number; boot: number }
-  | { kind: "tx"; tx: string };
+  | { kind: "tx"; tx: string }
+  /** Non-consensus engine traffic (status, block sync) as wire bytes. */
+  | { kind: "wire"; bytes: Uint8Array };
 
 export interface CommitReport {
   height: number;
@@ -196,6 +208,10 @@ export interface SimNodeBehaviour {
   onClientTx(tx: string): void;
   /** Gossip period. */
   onTick(): void;
+  /** Asynchronous nodes (real storage): resolves when the work the last event started is done. */
+  settle?(): Promise<void>;
+  /** Called when the process crashes, to release resources (files) the next incarnation reopens. */
+  crash?(): Promise<void> | void;
 }
 
 export type NodeFactory = (ctx: SimNodeContext) => SimNodeBehaviour;
@@ -250,7 +266,13 @@ export function makeValue(v: ParsedValue): Uint8Array {
 }
 
 export function parseValue(value: Uint8Array): ParsedValue | undefined {
-  const m = /^(\d+):(\d+):(\d+):([a-z0-9]+)\|([a-z0-9,-]*)$/.exec(fromUtf8(value));
+  let text: string;
+  try {
+    text = fromUtf8(value);
+  } catch {
+    return undefined; // not a CoreNode value (the engine's values are CBOR block bodies)
+  }
+  const m = /^(\d+):(\d+):(\d+):([a-z0-9]+)\|([a-z0-9,-]*)$/.exec(text);
   if (!m) return undefined;
   return { height: Number(m[1]), validator: Number(m[2]), round: Number(m[3]), tag: m[4], txs: m[5] === "" ? [] : m[5].split(",") };
 }
@@ -341,13 +363,9 @@ export class CoreNode implements SimNodeBehaviour {
       signed: s.get<SignedRecord>(WAL_KEY),
       unsafeTesting: o.unsafeTesting,
     });
+    // The core counts its restored votes and re-admits its persisted polka itself (it used not
+    // to, and restarted nodes could stay locked forever: found by this simulator, seed 1133).
     this.startNext();
-    // BftCore rebuilds its lock from the restored record but does not count its own restored
-    // votes in its tallies, and peers need not send a node its own votes back; without this
-    // replay a restarted node may never again see a polka it took part in, and stay locked
-    // (found by this simulator; see docs/spec/consensus.md, "Simulator").
-    const h = this.head + 1;
-    for (const sv of s.get<SignedRecord>(WAL_KEY)?.votes ?? []) if (sv.vote.height === h) this.step({ kind: "vote", vote: sv });
   }
 
   private startNext(): void {
@@ -420,9 +438,9 @@ export class CoreNode implements SimNodeBehaviour {
    */
   private relay(height: number, gossip: number): void {
     const { ctx } = this;
-    const own = this.core.ownMessages();
-    for (const p of own.proposals) this.hold(height, { kind: "proposal", proposal: p.proposal, value: p.value }, p.proposal.signature, undefined);
-    for (const v of own.votes) this.hold(height, { kind: "vote", vote: v }, v.signature, undefined);
+    const mine = this.core.gossipMessages();
+    for (const p of mine.proposals) this.hold(height, { kind: "proposal", proposal: p.proposal, value: p.value }, p.proposal.signature, undefined);
+    for (const v of mine.votes) this.hold(height, { kind: "vote", vote: v }, v.signature, undefined);
     const msgs = this.held.get(height);
     if (!msgs) return;
     const now = ctx.now();
@@ -441,7 +459,7 @@ export class CoreNode implements SimNodeBehaviour {
   private step(ev: BftEvent): void {
     const { ctx, wal } = this;
     const actions = this.core.step({ ...ev, now: ctx.now() });
-    const signs = ev.kind === "start" || actions.some((a) => a.kind === "broadcastVote" || a.kind === "broadcastProposal");
+    const signs = ev.kind === "start" || actions.some((a) => a.kind === "broadcastVote" || a.kind === "broadcastProposal" || a.kind === "persistPolka");
     if (signs) {
       ctx.storage.put(WAL_KEY, this.core.signedRecord());
       if (wal.policy === "syncBeforeSend") ctx.storage.sync([WAL_KEY]);
@@ -481,6 +499,8 @@ export class CoreNode implements SimNodeBehaviour {
       case "commit":
         this.onCommit(a.height, a.value, a.certificate);
         return;
+      case "persistPolka":
+        return; // stored with the signed record in step()
       case "evidence":
         ctx.reportEvidence(a.first, a.second);
     }
@@ -649,6 +669,11 @@ export class Simulation {
   private readonly byzVotes = new Map<string, SignedVote>();
   private commitSeen = false;
   private readonly maxTime: number;
+  /** Resource releases of crashed asynchronous nodes, awaited before the next event. */
+  private background: Promise<void>[] = [];
+  private asyncMode = false;
+  private pendingBoots: SimProcess[] = [];
+  readonly valueIdOf: (value: Uint8Array) => Uint8Array;
 
   constructor(readonly opts: SimOptions) {
     this.rand = mulberry32(opts.seed);
@@ -656,6 +681,7 @@ export class Simulation {
     this.validators = this.keys.map((k) => k.validator);
     this.wal = { ...DEFAULT_WAL, ...opts.wal };
     this.factory = opts.createNode ?? coreNode;
+    this.valueIdOf = opts.valueIdOf ?? valueId;
     const n = opts.powers.length;
     this.sides = opts.sides ?? opts.powers.map((_, i) => i % 2);
     const byzOf = (v: number): ByzantineMode | undefined => opts.byzantine?.find((b) => b.node === v)?.mode;
@@ -794,7 +820,10 @@ export class Simulation {
   private boot(p: SimProcess): void {
     const opts: SimOptions = p.honest || !this.opts.unsafeTesting ? this.opts : { ...this.opts, unsafeTesting: undefined };
     p.node = this.factory({ ...this.contextFor(p), options: opts });
-    p.node.start();
+    // Asynchronous nodes boot one at a time (settleAll), or their start-up messages would be
+    // queued in the order their files happened to open.
+    if (this.asyncMode) this.pendingBoots.push(p);
+    else p.node.start();
   }
 
   /** Crash a validator (all its processes): memory and pending timers are gone, storage keeps what was synced. */
@@ -804,6 +833,8 @@ export class Simulation {
       p.alive = false;
       p.incarnation++;
       p.crashes++;
+      const released = p.node?.crash?.();
+      if (released) this.background.push(released);
       p.node = undefined;
       p.storage.crash(this.now, this.wal.loseUnsyncedOnCrash);
     }
@@ -826,6 +857,41 @@ export class Simulation {
   }
 
   run(): this {
+    this.begin();
+    while (this.next()) {
+      /* synchronous nodes: nothing to wait for between events */
+    }
+    return this;
+  }
+
+  /**
+   * For nodes with real (asynchronous) storage: after every event, the work it started is
+   * awaited before virtual time moves on, so the run is still a function of the seed.
+   */
+  async runAsync(): Promise<this> {
+    this.asyncMode = true;
+    this.begin();
+    await this.settleAll();
+    while (this.next()) await this.settleAll();
+    return this;
+  }
+
+  private async settleAll(): Promise<void> {
+    for (;;) {
+      const bg = this.background;
+      this.background = [];
+      await Promise.all(bg);
+      for (const p of this.nodes) if (p.alive && p.node?.settle) await p.node.settle();
+      const boot = this.pendingBoots.shift();
+      if (boot) {
+        if (boot.alive && boot.node) boot.node.start();
+        continue;
+      }
+      if (this.background.length === 0) return;
+    }
+  }
+
+  private begin(): void {
     for (const p of this.nodes) this.boot(p);
     const gossip = this.opts.gossipMs ?? 150;
     const tick = (): void => {
@@ -833,34 +899,36 @@ export class Simulation {
       this.control(this.now + gossip, tick);
     };
     this.control(gossip, tick);
-    while (this.q.size > 0) {
-      const item = this.q.pop() as QueueItem;
-      if (item.at > this.maxTime) break;
-      this.now = item.at;
-      this.events++;
-      if (item.type === "control") item.run();
-      else if (item.type === "timer") {
-        const p = this.nodes[item.to];
-        if (p.alive && p.incarnation === item.incarnation) item.run();
-      } else {
-        const p = this.nodes[item.to];
-        if (!p.alive || !p.node) continue;
-        const cut = this.cut[this.nodes[item.from].validatorIndex][p.validatorIndex];
-        if (cut === Infinity) continue;
-        if (cut >= 0) {
-          // Held on a slow link: delivered after the heal.
-          this.q.push({ ...item, at: cut + this.linkDelay(), seq: this.seq++ });
-          continue;
-        }
-        this.messagesDelivered++;
-        p.node.onMessage(item.from, item.msg);
+  }
+
+  /** Runs one queued event; false when the run is over. */
+  private next(): boolean {
+    const item = this.q.pop();
+    if (!item || item.at > this.maxTime) return false;
+    this.now = item.at;
+    this.events++;
+    if (item.type === "control") item.run();
+    else if (item.type === "timer") {
+      const p = this.nodes[item.to];
+      if (p.alive && p.incarnation === item.incarnation) item.run();
+    } else {
+      const p = this.nodes[item.to];
+      if (!p.alive || !p.node) return true;
+      const cut = this.cut[this.nodes[item.from].validatorIndex][p.validatorIndex];
+      if (cut === Infinity) return true;
+      if (cut >= 0) {
+        // Held on a slow link: delivered after the heal.
+        this.q.push({ ...item, at: cut + this.linkDelay(), seq: this.seq++ });
+        return true;
       }
-      if (this.commitSeen) {
-        this.commitSeen = false;
-        if (this.done()) break;
-      }
+      this.messagesDelivered++;
+      p.node.onMessage(item.from, item.msg);
     }
-    return this;
+    if (this.commitSeen) {
+      this.commitSeen = false;
+      if (this.done()) return false;
+    }
+    return true;
   }
 
   /** Nodes that crash for good are excused; a node due to restart must catch up before the run ends. */
@@ -920,7 +988,7 @@ export class Simulation {
     if (!plan) {
       const parsed = parseValue(value) ?? { height: pr.height, validator: p.validatorIndex, round: pr.round, tag: "x", txs: [] };
       const alt = makeValue({ ...parsed, tag: `alt${p.index}` });
-      const altProposal = { ...pr, valueId: valueId(alt) };
+      const altProposal = { ...pr, valueId: this.valueIdOf(alt) };
       plan = [
         { sp, value },
         { sp: { proposal: altProposal, signature: p.key.signer.sign(proposalSigningMessage(altProposal)) }, value: alt },
@@ -943,7 +1011,7 @@ export class Simulation {
     const v = sv.vote;
     const plan = this.adversary.get(`${v.height}/${v.round}`);
     const isNil = equalBytes(v.blockHash, NIL_ID);
-    const ids = plan ? [valueId(plan[0].value), valueId(plan[1].value)] : [v.blockHash, isNil ? suite.hash(utf8(`bogus:${v.height}:${v.round}`)) : NIL_ID];
+    const ids = plan ? [this.valueIdOf(plan[0].value), this.valueIdOf(plan[1].value)] : [v.blockHash, isNil ? suite.hash(utf8(`bogus:${v.height}:${v.round}`)) : NIL_ID];
     const signed = ids.map((id) => {
       if (equalBytes(id, v.blockHash)) return sv;
       const k = `${p.index}/${v.height}/${v.round}/${v.type}/${toHex(id)}`;

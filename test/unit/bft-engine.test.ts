@@ -14,7 +14,11 @@ import { realTimers } from "../../src/consensus/engine.js";
 import { BftEngine } from "../../src/consensus/bft/engine.js";
 import type { BftNetwork } from "../../src/consensus/bft/engine.js";
 import { FileWal } from "../../src/consensus/bft/wal.js";
-import { blockHash, verifyCommit } from "../../src/ledger/block.js";
+import { blockHash, decodeBlock, encodeBlock, verifyCommit, voteSigningMessage } from "../../src/ledger/block.js";
+import type { Vote } from "../../src/ledger/block.js";
+import type { SignedVote } from "../../src/consensus/bft/messages.js";
+import { proposalSigningMessage } from "../../src/consensus/bft/messages.js";
+import { encodeWire } from "../../src/consensus/bft/wire.js";
 import type { Genesis } from "../../src/ledger/genesis.js";
 import { parseGenesis } from "../../src/ledger/genesis.js";
 import { Mempool } from "../../src/mempool/mempool.js";
@@ -164,6 +168,100 @@ test("4 BFT validators on real chains: same blocks everywhere, a stopped validat
       if (h > 1) assert.ok(blocks[0]!.header.time > nodes[0].chain.getBlock(h - 1)!.header.time);
     }
     assert.deepEqual(net.penalties, [], "honest nodes never penalise each other");
+  } finally {
+    for (const n of nodes) if (net.nodes.get(n.id)?.up) await stopNode(net, n).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("a bad peer is penalised for garbage, forged or foreign votes, bad proposals and blocks that do not verify; the validators keep committing", async () => {
+  const root = mkdtempSync(join(tmpdir(), "civitas-bft-bad-"));
+  const keys = [0, 1, 2, 3].map(() => suite.generateKeyPair());
+  const outsider = suite.generateKeyPair();
+  const alice = Wallet.generate();
+  const genesis = parseGenesis({
+    chainId: "bft-bad-peer",
+    genesisTime: Date.now() - 1000,
+    consensus: "bft",
+    authority: alice.address,
+    validators: keys.map((k, i) => ({ name: `v${i}`, publicKey: toHex(k.publicKey), power: 1 })),
+    balances: [{ address: alice.address, amount: "1000" }],
+  });
+  const net = new LocalNet();
+  const nodes: TestNode[] = [];
+  try {
+    for (let i = 0; i < 4; i++) nodes.push(await startNode(net, genesis, `n${i}`, join(root, `n${i}`), keys[i].secretKey));
+    await waitFor("height 3 on all", () => nodes.every((n) => n.chain.head().height >= 3));
+    const target = nodes[0];
+    const h = target.chain.head().height + 1;
+    const penaltiesFor = (reason: RegExp): number => net.penalties.filter((p) => p.from === "n0" && p.to === "rogue" && reason.test(p.reason)).length;
+    const sign = (secret: Uint8Array, vote: Vote): SignedVote => ({ vote, signature: suite.sign(voteSigningMessage(vote), secret) });
+    const addrOf = (pk: Uint8Array): Uint8Array => fromHex(suite.address(pk));
+    const baseVote = (pk: Uint8Array): Vote => ({ chain: genesis.chainId, type: "prevote", height: h, round: 0, blockHash: suite.hash(new Uint8Array([1])), time: Date.now(), validator: addrOf(pk) });
+
+    // 1. Bytes that are not a consensus message.
+    target.engine.onMessage("rogue", new Uint8Array([0xff, 0x00, 0x13, 0x37]));
+    assert.equal(penaltiesFor(/malformed/), 1);
+    // 2. A vote of validator 1 with a signature that does not verify.
+    const forged = sign(outsider.secretKey, baseVote(keys[1].publicKey));
+    target.engine.onMessage("rogue", encodeWire({ t: "vote", vote: forged }));
+    // 3. A correctly signed vote of a key that is not in the validator set.
+    target.engine.onMessage("rogue", encodeWire({ t: "vote", vote: sign(outsider.secretKey, baseVote(outsider.publicKey)) }));
+    await waitFor("vote penalties", () => penaltiesFor(/invalid vote/) >= 2, 5_000);
+    // 4. A proposal for the height whose value is not what it claims.
+    // Sent again at the engine's current height while none is penalised: a proposal that
+    // arrives while the height is being committed is stale, not invalid, and under CPU load
+    // that window is wide.
+    for (let attempt = 0; penaltiesFor(/invalid proposal/) === 0; attempt++) {
+      assert.ok(attempt < 50, "no invalid-proposal penalty after 50 attempts");
+      const prop = { chain: genesis.chainId, height: target.engine.status().height, round: 0, validRound: -1, valueId: suite.hash(new Uint8Array([2, attempt])), proposer: addrOf(keys[1].publicKey) };
+      target.engine.onMessage("rogue", encodeWire({ t: "proposal", proposal: { proposal: prop, signature: suite.sign(proposalSigningMessage(prop), outsider.secretKey) }, value: new Uint8Array([3]) }));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // 5. Block sync answers: a block that does not decode, and a real next block whose certificate was tampered with.
+    target.engine.onMessage("rogue", encodeWire({ t: "blocks", blocks: [new Uint8Array([1, 2, 3])] }));
+    await waitFor("undecodable block penalty", () => penaltiesFor(/undecodable block/) >= 1, 5_000);
+
+    const before = nodes.map((n) => n.chain.head().height);
+    await waitFor("the validators keep committing", () => nodes.every((n, i) => n.chain.head().height >= before[i] + 3));
+    // Honest peers never penalise each other, whatever the rogue did.
+    assert.deepEqual(net.penalties.filter((p) => p.to !== "rogue"), []);
+    assert.ok(net.penalties.every((p) => p.points > 0));
+  } finally {
+    for (const n of nodes) if (net.nodes.get(n.id)?.up) await stopNode(net, n).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("a synced block that does not verify (tampered certificate) is refused and penalised; the node then syncs the real one", async () => {
+  const root = mkdtempSync(join(tmpdir(), "civitas-bft-sync-"));
+  const keys = [0, 1, 2, 3].map(() => suite.generateKeyPair());
+  const genesis = parseGenesis({
+    chainId: "bft-bad-sync",
+    genesisTime: Date.now() - 1000,
+    consensus: "bft",
+    authority: Wallet.generate().address,
+    validators: keys.map((k, i) => ({ name: `v${i}`, publicKey: toHex(k.publicKey), power: 1 })),
+    balances: [],
+  });
+  const net = new LocalNet();
+  const nodes: TestNode[] = [];
+  try {
+    for (let i = 0; i < 3; i++) nodes.push(await startNode(net, genesis, `n${i}`, join(root, `n${i}`), keys[i].secretKey));
+    await waitFor("height 4 on the first three", () => nodes.every((n) => n.chain.head().height >= 4));
+    // A fourth node starts late, so it is behind; the rogue feeds it a tampered copy of block 1.
+    const late = await startNode(net, genesis, "n3", join(root, "n3"), keys[3].secretKey);
+    nodes.push(late);
+    const real = decodeBlock(nodes[0].chain.blockBytes(1) as Uint8Array);
+    const sig = real.commit.signatures[0];
+    const tampered = { ...real, commit: { ...real.commit, signatures: [{ ...sig, signature: new Uint8Array(sig.signature.length) }, ...real.commit.signatures.slice(1)] } };
+    // Peers' answers travel by setImmediate, so right after start the late node has synced nothing yet.
+    assert.equal(late.chain.head().height, 0);
+    late.engine.onMessage("rogue", encodeWire({ t: "blocks", blocks: [encodeBlock(tampered)] }));
+    await waitFor("tampered block penalty", () => net.penalties.some((p) => p.from === "n3" && p.to === "rogue" && /does not verify/.test(p.reason)), 5_000);
+    await waitFor("the late node syncs the real chain", () => late.chain.head().height >= nodes[0].chain.head().height - 1 && late.chain.head().height >= 4);
+    assert.equal(toHex(blockHash(suite, late.chain.getBlock(1)!.header)), toHex(blockHash(suite, real.header)));
+    assert.deepEqual(net.penalties.filter((p) => p.to !== "rogue"), []);
   } finally {
     for (const n of nodes) if (net.nodes.get(n.id)?.up) await stopNode(net, n).catch(() => undefined);
     rmSync(root, { recursive: true, force: true });

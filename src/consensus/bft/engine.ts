@@ -90,6 +90,8 @@ export class BftEngine implements ConsensusEngine {
   /** The height being decided: always head + 1. */
   private height = 0;
   private running = false;
+  /** Local time of the last commit this node saw; the chain is idle only when it is old too. */
+  private lastCommitAt = -Infinity;
   private waitingForTxs = false;
   private startTimer: unknown;
   private readonly periodic = new Map<string, unknown>();
@@ -145,6 +147,15 @@ export class BftEngine implements ConsensusEngine {
     await this.queue;
   }
 
+  /** Resolves when no application work (propose, validate, commit, sync) is queued or running. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const q = this.queue;
+      await q;
+      if (q === this.queue) return;
+    }
+  }
+
   notifyTxs(): void {
     if (this.running && this.waitingForTxs && this.deps.app.pendingTxs() > 0) this.beginHeight(this.height);
   }
@@ -198,7 +209,11 @@ export class BftEngine implements ConsensusEngine {
       signer: this.deps.signer,
       valueId: (v) => this.valueId(v),
       timeouts: this.opts.timeouts,
-      signed: { votes: record.votes.filter((r) => r.vote.height === h), proposals: record.proposals.filter((p) => p.proposal.proposal.height === h) },
+      signed: {
+        votes: record.votes.filter((r) => r.vote.height === h),
+        proposals: record.proposals.filter((p) => p.proposal.proposal.height === h),
+        polkas: (record.polkas ?? []).filter((p) => p.proposal.proposal.height === h),
+      },
     });
     this.coreStartedAt = this.deps.timers.now();
     this.run({ kind: "start", height: h, now: this.deps.timers.now(), prevBlockTime: this.deps.app.head().time });
@@ -210,6 +225,7 @@ export class BftEngine implements ConsensusEngine {
   /** After block h is final (by consensus or sync): next height after the block interval. */
   private committed(h: number, via: "consensus" | "sync"): void {
     this.lastProgressAt = this.deps.timers.now();
+    this.lastCommitAt = this.lastProgressAt;
     this.deps.wal.prune(h + 1);
     for (const k of this.persisted) if (Number(k.split("/")[1]) <= h) this.persisted.delete(k);
     this.future = this.future.filter((f) => f.height > h);
@@ -254,6 +270,8 @@ export class BftEngine implements ConsensusEngine {
           items.push({ kind: "proposal", proposal: a.proposal, value: a.value });
           this.persisted.add(k);
         }
+      } else if (a.kind === "persistPolka") {
+        items.push({ kind: "polka", polka: a.polka });
       }
     }
     if (items.length) {
@@ -282,6 +300,8 @@ export class BftEngine implements ConsensusEngine {
         case "commit":
           this.enqueue("commit", async () => this.commitDecided(a.height, a.value, a.certificate));
           break;
+        case "persistPolka":
+          break; // written above
         case "evidence":
           this.totals.evidence++;
           this.deps.hooks?.log?.("warn", "equivocation detected", { validator: "0x" + toHex(a.first.vote.validator), height: a.first.vote.height, round: a.first.vote.round, type: a.first.vote.type });
@@ -294,7 +314,11 @@ export class BftEngine implements ConsensusEngine {
   private async buildValue(core: BftCore, height: number, round: number): Promise<void> {
     const { app, signer, timers } = this.deps;
     if (this.core !== core || app.head().height + 1 !== height || !signer) return;
-    const stale = timers.now() - commitAge(app) > this.opts.idleRefreshMs;
+    // A busy chain whose heights take long (full blocks, a lost round) has old commit votes
+    // too; refreshing then would alternate full and empty blocks, so it also takes a local
+    // commit that is old (the chain really was idle, or this node just started).
+    const now = timers.now();
+    const stale = now - commitAge(app) > this.opts.idleRefreshMs && now - this.lastCommitAt > this.opts.idleRefreshMs;
     const p = await app.propose({ height, time: timers.now(), proposer: signer.address, empty: stale && app.head().height > 0 });
     const value = encodeBlockBody({ header: p.header, txs: p.txs, lastCommit: p.lastCommit });
     this.ids.set(value, p.hash);
@@ -372,15 +396,15 @@ export class BftEngine implements ConsensusEngine {
     }
   }
 
-  /** A peer connected: tell it where we are and what we signed at this height. */
+  /** A peer connected: tell it where we are and what we have at this height (own and relayed). */
   onPeerUp(peer: string): void {
     if (!this.running) return;
     const head = this.deps.app.head();
     this.deps.network.send(peer, encodeWire({ t: "status", height: head.height, round: this.core?.status().round ?? 0 }));
-    const own = this.core?.ownMessages();
-    if (!own) return;
-    for (const p of own.proposals) this.deps.network.send(peer, encodeWire({ t: "proposal", proposal: p.proposal, value: p.value }));
-    for (const v of own.votes) this.deps.network.send(peer, encodeWire({ t: "vote", vote: v }));
+    const msgs = this.core?.gossipMessages();
+    if (!msgs) return;
+    for (const p of msgs.proposals) this.deps.network.send(peer, encodeWire({ t: "proposal", proposal: p.proposal, value: p.value }));
+    for (const v of msgs.votes) this.deps.network.send(peer, encodeWire({ t: "vote", vote: v }));
   }
 
   onPeerDown(peer: string): void {
@@ -433,15 +457,18 @@ export class BftEngine implements ConsensusEngine {
     this.maybeSync();
   }
 
-  /** Own votes again (and proposals, if the height is slow) for peers that lost them or reconnected. */
+  /**
+   * A slow height: every vote of it again, own and relayed (and the proposals that matter, if it
+   * stays slow), for peers that lost them, reconnected, or never had a link to their author.
+   */
   private regossip(): void {
     const core = this.core;
     if (!core) return;
     const stuckFor = this.deps.timers.now() - this.coreStartedAt;
     if (stuckFor < this.opts.gossipMs) return;
-    const own = core.ownMessages();
-    for (const v of own.votes) this.deps.network.broadcast(encodeWire({ t: "vote", vote: v }));
-    if (stuckFor >= 2 * this.opts.gossipMs) for (const p of own.proposals) this.deps.network.broadcast(encodeWire({ t: "proposal", proposal: p.proposal, value: p.value }));
+    const msgs = core.gossipMessages();
+    for (const v of msgs.votes) this.deps.network.broadcast(encodeWire({ t: "vote", vote: v }));
+    if (stuckFor >= 2 * this.opts.gossipMs) for (const p of msgs.proposals) this.deps.network.broadcast(encodeWire({ t: "proposal", proposal: p.proposal, value: p.value }));
   }
 
   // ---- block sync ----

@@ -51,7 +51,9 @@ export type BftAction =
   | { kind: "requestValue"; height: number; round: number }
   | { kind: "validateValue"; height: number; valueId: Uint8Array; value: Uint8Array }
   | { kind: "commit"; height: number; value: Uint8Array; certificate: CommitCertificate }
-  | { kind: "evidence"; first: SignedVote; second: SignedVote };
+  | { kind: "evidence"; first: SignedVote; second: SignedVote }
+  /** Durable before any action of the same step is performed (it justifies the lock sent with it). */
+  | { kind: "persistPolka"; polka: { proposal: SignedProposal; value: Uint8Array; prevotes: SignedVote[] } };
 
 const PROPOSAL_PREFIX = utf8("civitas/proposal/v1\n");
 

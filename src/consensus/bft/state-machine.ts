@@ -27,10 +27,27 @@ export interface TimeoutConfig {
 
 export const DEFAULT_TIMEOUTS: TimeoutConfig = { propose: 3000, proposeDelta: 500, prevote: 1000, prevoteDelta: 500, precommit: 1000, precommitDelta: 500 };
 
+/**
+ * A polka this node acted on: a round's proposal, its value and the prevotes (more than 2/3 of
+ * the power) for it. It justifies the node's lock and validValue, so it survives a restart.
+ */
+export interface Polka {
+  proposal: SignedProposal;
+  value: Uint8Array;
+  prevotes: SignedVote[];
+}
+
 /** What the WAL must hold across a restart so the core never signs a conflicting message. */
 export interface SignedRecord {
   votes: SignedVote[];
   proposals: { proposal: SignedProposal; value: Uint8Array }[];
+  /**
+   * Polkas the core acted on (the highest round per height counts). Without them a restarted
+   * node keeps its lock (rebuilt from its own precommits) but loses the value and the prevotes
+   * behind it; if the polka included votes nobody else kept, the lock can then never be
+   * released or re-proposed and the height stalls (simulator seed 1133 before this record).
+   */
+  polkas?: Polka[];
 }
 
 export interface BftConfig {
@@ -100,6 +117,8 @@ export class BftCore {
   /** Every vote this core signed at heights not yet committed: what the WAL persists. Key: voteKey(). */
   readonly signedVotes = new Map<string, SignedVote>();
   readonly signedProposals = new Map<string, { proposal: SignedProposal; value: Uint8Array }>();
+  /** The highest-round polka seen at the current height (persisted with the signed record). */
+  private polka: Polka | undefined;
 
   private readonly vals: Validator[];
   private readonly byAddr = new Map<string, Validator>();
@@ -143,6 +162,7 @@ export class BftCore {
     this.me = cfg.signer ? this.byAddr.get(toHex(cfg.signer.address)) : undefined;
     for (const sv of cfg.signed?.votes ?? []) this.signedVotes.set(voteKey(sv.vote.height, sv.vote.round, sv.vote.type), sv);
     for (const p of cfg.signed?.proposals ?? []) this.signedProposals.set(`${p.proposal.proposal.height}/${p.proposal.proposal.round}`, p);
+    for (const pk of cfg.signed?.polkas ?? []) if (!this.polka || pk.proposal.proposal.height > this.polka.proposal.proposal.height || (pk.proposal.proposal.height === this.polka.proposal.proposal.height && pk.proposal.proposal.round > this.polka.proposal.proposal.round)) this.polka = pk;
   }
 
   status(): { height: number; round: number; step: Step; running: boolean; lockedRound: number; validRound: number; lastCommitted: number } {
@@ -155,7 +175,7 @@ export class BftCore {
 
   /** The signed record to persist; the WAL writes it before any returned action leaves the node. */
   signedRecord(): SignedRecord {
-    return { votes: [...this.signedVotes.values()], proposals: [...this.signedProposals.values()] };
+    return { votes: [...this.signedVotes.values()], proposals: [...this.signedProposals.values()], polkas: this.polka ? [this.polka] : [] };
   }
 
   /** Own messages at the current height, for periodic re-gossip over a lossy network. */
@@ -165,6 +185,25 @@ export class BftCore {
       proposals: [...this.signedProposals.values()].filter((p) => p.proposal.proposal.height === h),
       votes: [...this.signedVotes.values()].filter((v) => v.vote.height === h),
     };
+  }
+
+  /**
+   * Everything at the current height a peer may be missing, own and relayed: every counted vote
+   * of every round, and the proposals of the current round and of the rounds behind the lock and
+   * validValue. Relaying others' messages is what lets a polka that some honest nodes saw reach
+   * the rest (a Byzantine validator may show its vote to only some, a link may be down).
+   */
+  gossipMessages(): { proposals: { proposal: SignedProposal; value: Uint8Array }[]; votes: SignedVote[] } {
+    if (!this.running) return { proposals: [], votes: [] };
+    const votes: SignedVote[] = [];
+    for (const rv of this.votes.values()) for (const m of [rv.prevote, rv.precommit]) for (const list of m.values()) votes.push(...list);
+    const proposals: { proposal: SignedProposal; value: Uint8Array }[] = [];
+    for (const r of new Set([this.round, this.validRound, this.lockedRound])) {
+      const sp = this.proposals.get(r);
+      const value = sp && this.values.get(toHex(sp.proposal.valueId));
+      if (sp && value) proposals.push({ proposal: sp, value });
+    }
+    return { proposals, votes };
   }
 
   /** What a peer stuck at `height` needs to commit it: the proposal and the certificate's precommits. */
@@ -235,13 +274,17 @@ export class BftCore {
     // exactly the lock Algorithm 1 would hold. validValue is not recoverable (it comes from
     // others' prevotes), which only costs liveness until the next polka is seen.
     let startRound = 0;
+    const stepIn = new Map<number, Step>();
     for (const sv of this.signedVotes.values()) {
       if (sv.vote.height !== height) continue;
       startRound = Math.max(startRound, sv.vote.round);
+      if (sv.vote.type === "precommit" || !stepIn.has(sv.vote.round)) stepIn.set(sv.vote.round, sv.vote.type);
       if (sv.vote.type === "precommit" && !equalBytes(sv.vote.blockHash, NIL_ID) && sv.vote.round > this.lockedRound) {
         this.lockedRound = sv.vote.round;
         this.lockedId = sv.vote.blockHash;
       }
+      // Own votes count in the tallies as they did before the crash; peers need not send them back.
+      if (this.me) this.roundVotes(sv.vote.round)[sv.vote.type].set(toHex(this.me.address), [sv]);
     }
     for (const p of this.signedProposals.values()) {
       if (p.proposal.proposal.height !== height) continue;
@@ -249,7 +292,12 @@ export class BftCore {
       this.values.set(toHex(p.proposal.proposal.valueId), p.value);
       this.validity.set(toHex(p.proposal.proposal.valueId), true);
     }
+    if (this.polka && this.polka.proposal.proposal.height === height) this.restorePolka(this.polka);
+    else this.polka = undefined;
     this.startRound(startRound);
+    // Resume in the step the own votes show, so the next rules are the ones that were due.
+    const step = stepIn.get(startRound);
+    if (step) this.stepName = step;
 
     const buffered = this.future;
     this.future = [];
@@ -363,7 +411,9 @@ export class BftCore {
       return;
     }
     if (existing) {
-      if (sameVote(existing.vote, v)) {
+      // Chain, height, round, type and validator match by the slot; a vote for the same block
+      // with another time is a re-signed copy (e.g. after a restart), not equivocation.
+      if (equalBytes(existing.vote.blockHash, v.blockHash)) {
         this.stats.duplicates++;
         return;
       }
@@ -376,6 +426,39 @@ export class BftCore {
       return;
     }
     slot.set(addr, [sv]);
+  }
+
+  /**
+   * Re-admits a persisted polka after a restart: its proposal and prevotes are verified like any
+   * peer message (the WAL is trusted for what we signed, not for what others signed), then
+   * validValue is set from it. The lock itself comes from our own precommits.
+   */
+  private restorePolka(pk: Polka): void {
+    const before = { votes: this.stats.invalidVotes, proposals: this.stats.invalidProposals };
+    this.onProposal(pk.proposal, pk.value, { kind: "proposal", proposal: pk.proposal, value: pk.value });
+    for (const sv of pk.prevotes) this.onVote(sv, { kind: "vote", vote: sv });
+    assert(this.stats.invalidVotes === before.votes && this.stats.invalidProposals === before.proposals, "persisted polka does not verify");
+    const r = pk.proposal.proposal.round;
+    const id = pk.proposal.proposal.valueId;
+    if (this.hasQuorum(r, "prevote", id) && r > this.validRound) {
+      // The value was valid when the polka was acted on, and validity is a function of the
+      // committed prefix, which has not changed at this height.
+      this.validity.set(toHex(id), true);
+      this.validValue = pk.value;
+      this.validRound = r;
+    }
+  }
+
+  private recordPolka(round: number, sp: SignedProposal, value: Uint8Array): void {
+    const id = sp.proposal.valueId;
+    const prevotes: SignedVote[] = [];
+    for (const list of (this.votes.get(round) as RoundVotes).prevote.values()) {
+      const sv = list.find((x) => equalBytes(x.vote.blockHash, id));
+      if (sv) prevotes.push(sv);
+    }
+    prevotes.sort((a, b) => (toHex(a.vote.validator) < toHex(b.vote.validator) ? -1 : 1));
+    this.polka = { proposal: sp, value, prevotes };
+    this.out.push({ kind: "persistPolka", polka: this.polka });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -398,7 +481,7 @@ export class BftCore {
   private process(): void {
     for (let guard = 0; guard < 10_000; guard++) {
       if (!this.running) return;
-      if (this.ruleDecide() || this.ruleRoundSkip() || this.ruleProposal() || this.ruleTimeoutPrevote() || this.rulePolka() || this.ruleNilPolka() || this.ruleTimeoutPrecommit()) continue;
+      if (this.ruleDecide() || this.ruleRoundSkip() || this.ruleProposal() || this.ruleTimeoutPrevote() || this.rulePolka() || this.ruleLatePolka() || this.ruleNilPolka() || this.ruleTimeoutPrecommit()) continue;
       return;
     }
     assert(false, "consensus rules did not settle");
@@ -454,6 +537,31 @@ export class BftCore {
     }
     this.validValue = value;
     this.validRound = this.round;
+    this.recordPolka(this.round, sp, value);
+    return true;
+  }
+
+  /**
+   * A polka of an earlier round than the current one, above validRound, seen late (relayed, or
+   * replayed after a restart): it only updates validValue, so this node's next proposal can carry
+   * it. Not in Algorithm 1, which updates validValue in the current round only; it is safe because
+   * validValue decides only what a proposer proposes, and a proposal naming validRound is accepted
+   * only by nodes that see that round's polka themselves (L28). It restores liveness when the
+   * polka behind some nodes' locks reaches a node that was not in that round.
+   */
+  private ruleLatePolka(): boolean {
+    let best = -1;
+    for (const [r, sp] of this.proposals) {
+      if (r >= this.round || r <= this.validRound || r <= best) continue;
+      const id = sp.proposal.valueId;
+      if (this.hasQuorum(r, "prevote", id) && this.validityOf(id) === true) best = r;
+    }
+    if (best < 0) return false;
+    const sp = this.proposals.get(best) as SignedProposal;
+    const value = this.values.get(toHex(sp.proposal.valueId)) as Uint8Array;
+    this.validValue = value;
+    this.validRound = best;
+    this.recordPolka(best, sp, value);
     return true;
   }
 
@@ -660,6 +768,3 @@ function wellFormedVote(v: Vote): boolean {
   );
 }
 
-function sameVote(a: Vote, b: Vote): boolean {
-  return a.chain === b.chain && a.type === b.type && a.height === b.height && a.round === b.round && a.time === b.time && equalBytes(a.blockHash, b.blockHash) && equalBytes(a.validator, b.validator);
-}

@@ -12,9 +12,9 @@ import { decode, encode, FieldReader } from "../../codec/index.js";
 import { decodeSignedVote, encodeSignedVote } from "../../ledger/block.js";
 import { assert } from "../../util/errors.js";
 import type { SignedProposal, SignedVote } from "./messages.js";
-import type { SignedRecord } from "./state-machine.js";
+import type { Polka, SignedRecord } from "./state-machine.js";
 
-export type WalItem = { kind: "vote"; vote: SignedVote } | { kind: "proposal"; proposal: SignedProposal; value: Uint8Array };
+export type WalItem = { kind: "vote"; vote: SignedVote } | { kind: "proposal"; proposal: SignedProposal; value: Uint8Array } | { kind: "polka"; polka: Polka };
 
 /** Durable storage of the signed record. `append` returns only when the items are durable. */
 export interface SignedRecordStore {
@@ -26,25 +26,42 @@ export interface SignedRecordStore {
 }
 
 function itemHeight(i: WalItem): number {
-  return i.kind === "vote" ? i.vote.vote.height : i.proposal.proposal.height;
+  if (i.kind === "vote") return i.vote.vote.height;
+  return i.kind === "proposal" ? i.proposal.proposal.height : i.polka.proposal.proposal.height;
+}
+
+function proposalFields(sp: SignedProposal, value: Uint8Array): Record<string, unknown> {
+  const p = sp.proposal;
+  return { chain: p.chain, height: p.height, round: p.round, validRoundPlusOne: p.validRound + 1, valueId: p.valueId, proposer: p.proposer, signature: sp.signature, value };
+}
+
+const PROPOSAL_FIELDS = ["chain", "height", "round", "validRoundPlusOne", "valueId", "proposer", "signature", "value"] as const;
+
+function readProposal(f: FieldReader): { proposal: SignedProposal; value: Uint8Array } {
+  return {
+    proposal: { proposal: { chain: f.str("chain"), height: f.uint("height"), round: f.uint("round"), validRound: f.uint("validRoundPlusOne") - 1, valueId: f.bytes("valueId", 32), proposer: f.bytes("proposer", 20) }, signature: f.bytes("signature") },
+    value: f.bytes("value"),
+  };
 }
 
 function encodeItem(i: WalItem): Uint8Array {
   if (i.kind === "vote") return encode({ k: "v", sv: encodeSignedVote(i.vote) });
-  const p = i.proposal.proposal;
-  return encode({ k: "p", chain: p.chain, height: p.height, round: p.round, validRoundPlusOne: p.validRound + 1, valueId: p.valueId, proposer: p.proposer, signature: i.proposal.signature, value: i.value });
+  if (i.kind === "proposal") return encode({ k: "p", ...proposalFields(i.proposal, i.value) });
+  return encode({ k: "k", ...proposalFields(i.polka.proposal, i.polka.value), prevotes: i.polka.prevotes.map(encodeSignedVote) });
 }
 
 function decodeItem(bytes: Uint8Array): WalItem {
   const root = decode(bytes);
   const k = FieldReader.of(root, "wal").str("k");
   if (k === "v") return { kind: "vote", vote: decodeSignedVote(FieldReader.of(root, "wal").knownFields("k", "sv").bytes("sv")) };
-  const f = FieldReader.of(root, "wal").knownFields("k", "chain", "height", "round", "validRoundPlusOne", "valueId", "proposer", "signature", "value");
-  return {
-    kind: "proposal",
-    proposal: { proposal: { chain: f.str("chain"), height: f.uint("height"), round: f.uint("round"), validRound: f.uint("validRoundPlusOne") - 1, valueId: f.bytes("valueId", 32), proposer: f.bytes("proposer", 20) }, signature: f.bytes("signature") },
-    value: f.bytes("value"),
-  };
+  if (k === "p") return { kind: "proposal", ...readProposal(FieldReader.of(root, "wal").knownFields("k", ...PROPOSAL_FIELDS)) };
+  if (k !== "k") throw new Error(`unknown WAL record kind ${k}`);
+  const f = FieldReader.of(root, "wal").knownFields("k", ...PROPOSAL_FIELDS, "prevotes");
+  const prevotes = f.array("prevotes").map((x) => {
+    if (!(x instanceof Uint8Array)) throw new Error("WAL polka prevote is not bytes");
+    return decodeSignedVote(x);
+  });
+  return { kind: "polka", polka: { ...readProposal(f), prevotes } };
 }
 
 function frame(body: Uint8Array): Buffer {
@@ -58,7 +75,8 @@ function toRecord(items: WalItem[]): SignedRecord {
   const rec: SignedRecord = { votes: [], proposals: [] };
   for (const i of items) {
     if (i.kind === "vote") rec.votes.push(i.vote);
-    else rec.proposals.push({ proposal: i.proposal, value: i.value });
+    else if (i.kind === "proposal") rec.proposals.push({ proposal: i.proposal, value: i.value });
+    else (rec.polkas ??= []).push(i.polka);
   }
   return rec;
 }

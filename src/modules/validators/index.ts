@@ -120,6 +120,9 @@ export const validatorsModule: Module = {
         // Every intermediate set must be usable, so check the projection after each pending change.
         let set = decodeValidatorSet(ctx.get(SET));
         for (const c of [...pending, change]) {
+          if (c.power === 0 && !set.some((v) => compareBytes(v.publicKey, c.publicKey) === 0)) {
+            throw new CivitasError(ErrorCode.EXEC_INVALID, `the key to remove is not in the validator set at height ${c.height}`);
+          }
           set = applyChange(set, c);
           checkSet(set, `at height ${c.height}`);
         }
@@ -148,6 +151,8 @@ export const validatorsModule: Module = {
         if (va.chain !== ctx.chain || vb.chain !== ctx.chain) bad("votes are for another chain");
         if (compareBytes(va.validator, vb.validator) !== 0 || va.height !== vb.height || va.round !== vb.round || va.type !== vb.type) bad("votes are not for the same validator, height, round and type");
         if (compareBytes(encodeVote(va), encodeVote(vb)) === 0) bad("the two votes are identical");
+        // Votes for one block that differ only in their time are a re-signed copy, not a fork.
+        if (compareBytes(va.blockHash, vb.blockHash) === 0) bad("the two votes are for the same block");
         if (va.height > ctx.height || va.height + MAX_EVIDENCE_AGE < ctx.height) bad(`vote height ${va.height} is outside the accepted window`);
         const address = "0x" + toHex(va.validator);
         const publicKey = ctx.get(keyKey(address));
