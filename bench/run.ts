@@ -240,6 +240,7 @@ interface Flags {
   etcdSeconds: number;
   nodeFlags?: string;
   keep?: boolean;
+  access?: boolean;
 }
 
 const program = new Command("bench")
@@ -265,12 +266,15 @@ const program = new Command("bench")
   .option("--etcd-seconds <s>", "BFT: measured etcd window", intArg(1, 600), 10)
   .option("--node-flags <flags>", "extra node flags for the node processes, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' (env BENCH_NODE_FLAGS)")
   .option("--keep", "BFT: keep the network folder (node logs) instead of removing it")
+  .option("--access", "run the access-control benchmark (bench/access.ts: decisions per second, cost per transaction) instead")
   .showHelpAfterError();
 
 program.parse(process.argv);
 const f = program.opts<Flags>();
 const nodeFlags = (f.nodeFlags ?? process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-if (f.validators >= 2) {
+if (f.access) {
+  await import("./access.js");
+} else if (f.validators >= 2) {
   await runBftBench({
     validators: f.validators,
     senders: f.senders ?? envInt("BENCH_SENDERS", 2_000),

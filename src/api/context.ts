@@ -3,6 +3,7 @@ import type { ConsensusEngine } from "../consensus/engine.js";
 import type { Mempool } from "../mempool/mempool.js";
 import type { Chain } from "../node/chain.js";
 import type { NodeConfig } from "../node/config.js";
+import type { NodeTsa } from "../proof/tsa/home.js";
 import type { CommitWaiters } from "./waiters.js";
 
 /** What the API needs from a running node: nothing it could use to bypass consensus. */
@@ -21,6 +22,8 @@ export interface ApiContext {
    * no `access` configured such routes refuse (deny by default).
    */
   access?: ApiAccess;
+  /** The node's RFC 3161 time-stamping authority (POST /v1/tsa), when its home has one. */
+  tsa?: NodeTsa;
 }
 
 export interface ApiPrincipal {

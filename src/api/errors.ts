@@ -2,15 +2,17 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { CivitasError, ErrorCode, isCivitasError } from "../util/errors.js";
 
-const NOT_FOUND = new Set<string>([ErrorCode.TX_NOT_FOUND, ErrorCode.BLOCK_NOT_FOUND, ErrorCode.API_NOT_FOUND, ErrorCode.ACCOUNT_NOT_FOUND, ErrorCode.QUERY_UNKNOWN, ErrorCode.STATE_NOT_AVAILABLE]);
+const NOT_FOUND = new Set<string>([ErrorCode.TX_NOT_FOUND, ErrorCode.BLOCK_NOT_FOUND, ErrorCode.API_NOT_FOUND, ErrorCode.ACCOUNT_NOT_FOUND, ErrorCode.QUERY_UNKNOWN, ErrorCode.STATE_NOT_AVAILABLE, ErrorCode.DID_NOT_FOUND, ErrorCode.PROOF_NOT_FOUND]);
 
 export function statusFor(code: string): number {
   if (NOT_FOUND.has(code)) return 404;
   if (code === ErrorCode.API_RATE_LIMITED) return 429;
+  if (code === ErrorCode.AUTH_REQUIRED || code === ErrorCode.AUTH_INVALID || code === ErrorCode.AUTH_EXPIRED || code === ErrorCode.AUTH_REPLAYED) return 401;
+  if (code === ErrorCode.ACCESS_DENIED || code === ErrorCode.ACCOUNT_FROZEN || code === ErrorCode.ACCOUNT_CANCELLED) return 403;
   if (code === ErrorCode.API_BODY_TOO_LARGE || code === ErrorCode.TX_BATCH_TOO_LARGE || code === ErrorCode.TX_TOO_LARGE) return 413;
   if (code === ErrorCode.TX_MEMPOOL_FULL || code === ErrorCode.API_UNAVAILABLE) return 503;
   if (code === ErrorCode.INTERNAL || code === ErrorCode.CHAIN_CORRUPT) return 500;
-  if (code === ErrorCode.TX_DUPLICATE || code === ErrorCode.TX_NONCE_PENDING) return 409;
+  if (code === ErrorCode.TX_DUPLICATE || code === ErrorCode.TX_NONCE_PENDING || code === ErrorCode.PROOF_EXISTS) return 409;
   return 400;
 }
 

@@ -12,9 +12,13 @@ import fastifyWebsocket from "@fastify/websocket";
 import { CivitasError, ErrorCode } from "../util/errors.js";
 import type { ApiContext } from "./context.js";
 import { errorHandler } from "./errors.js";
+import { accessRoutes } from "./routes/access.js";
 import { chainRoutes } from "./routes/chain.js";
 import { eventRoutes } from "./routes/events.js";
+import { identityRoutes } from "./routes/identity.js";
+import { proofRoutes } from "./routes/proofs.js";
 import { stateRoutes } from "./routes/state.js";
+import { tsaRoutes } from "./routes/tsa.js";
 import { txRoutes } from "./routes/txs.js";
 
 export async function buildApi(ctx: ApiContext, logger?: Logger): Promise<FastifyInstance> {
@@ -50,6 +54,10 @@ export async function buildApi(ctx: ApiContext, logger?: Logger): Promise<Fastif
     txRoutes(scope, ctx);
     stateRoutes(scope, ctx);
     eventRoutes(scope, ctx);
+    identityRoutes(scope, ctx);
+    accessRoutes(scope, ctx);
+    proofRoutes(scope, ctx);
+    tsaRoutes(scope, ctx);
   });
   return app;
 }

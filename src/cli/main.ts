@@ -2,7 +2,9 @@
 /** The `civitas` command. Every subcommand has --help; --json gives machine-readable output. */
 import { Command } from "commander";
 import { VERSION } from "../version.js";
+import { accessCommands } from "./commands/access.js";
 import { clientCommands } from "./commands/client.js";
+import { credentialCommand } from "./commands/credential.js";
 import { keysCommand } from "./commands/keys.js";
 import { networkCommands } from "./commands/network.js";
 import { nodeCommands } from "./commands/node.js";
@@ -25,7 +27,9 @@ nodeCommands(program);
 upCommand(program);
 networkCommands(program);
 clientCommands(program);
+accessCommands(program);
 keysCommand(program);
+credentialCommand(program);
 verifyChainCommand(program);
 
 await program.parseAsync(process.argv);

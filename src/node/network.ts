@@ -13,6 +13,7 @@ import { parseGenesis } from "../ledger/genesis.js";
 import type { Genesis } from "../ledger/genesis.js";
 import { createNetworkCa, issueNodeCert, writeNodeTls } from "../p2p/index.js";
 import type { NetworkCa } from "../p2p/index.js";
+import { writeTsaHome } from "../proof/tsa/home.js";
 import { toHex } from "../util/bytes.js";
 import { CivitasError, ErrorCode } from "../util/errors.js";
 import type { NodeConfig } from "./config.js";
@@ -107,7 +108,7 @@ export async function createNetwork(o: CreateNetworkOptions): Promise<NetworkInf
     const name = `node${i}`;
     const role = i < o.validators ? "validator" : "full";
     const home = join(dir, name);
-    const cert = await issueNodeCert(ca, { nodeName: name });
+    const cert = await issueNodeCert(ca, { nodeName: name, did: nodeDid(o.chainId, name) });
     writeHome(home, {
       genesis,
       config: {
@@ -123,6 +124,7 @@ export async function createNetwork(o: CreateNetworkOptions): Promise<NetworkInf
       cert,
       validatorKey: role === "validator" ? encryptKey(suite, vkeys[i].secretKey, o.passphrase, { label: name, scryptN: o.scryptN }) : undefined,
     });
+    await writeTsaHome(home, ca, { name: `${o.chainId} TSA ${name}` });
     nodes.push({ name, role, home: name, api: `http://${o.host}:${o.apiBasePort + i}`, p2p: p2pAddr(i), nodeId: cert.nodeId, ...(role === "validator" ? { validator: suite.address(vkeys[i].publicKey) } : {}) });
   }
   const info: NetworkInfo = { version: 1, chainId: o.chainId, nodes };
@@ -178,12 +180,19 @@ export async function joinNetwork(o: { home: string; genesisFile: string; caDir:
   }
   if (genesis.consensus !== "bft") throw new CivitasError(ErrorCode.GENESIS_INVALID, "only BFT networks can be joined (a solo chain has a single node)");
   const ca = readCa(o.caDir);
-  const cert = await issueNodeCert(ca, { nodeName: o.moniker });
+  const cert = await issueNodeCert(ca, { nodeName: o.moniker, did: nodeDid(genesis.chainId, o.moniker) });
   try {
     writeHome(home, { genesis, config: { moniker: o.moniker, role: "full", api: { host: o.host, port: o.apiPort }, p2p: { host: o.host, port: o.p2pPort, peers: o.peers }, consensus: LOCAL_CONSENSUS }, ca: { certPem: ca.certPem, keyPem: "" }, cert });
+    await writeTsaHome(home, ca, { name: `${genesis.chainId} TSA ${o.moniker}` });
   } catch (e) {
     rmSync(home, { recursive: true, force: true });
     throw e;
   }
   return { home, nodeId: cert.nodeId };
+}
+
+/** The DID a node's certificate is issued to: `did:civitas:<chain>:<moniker>` (moniker made DID-safe). */
+export function nodeDid(chainId: string, moniker: string): string {
+  const id = moniker.toLowerCase().replace(/[^a-z0-9._-]/g, "-").replace(/^[^a-z0-9]+/, "").slice(0, 64) || "node";
+  return `did:civitas:${chainId}:${id}`;
 }

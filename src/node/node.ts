@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import type { FastifyInstance } from "fastify";
+import { createApiAccess } from "../api/auth.js";
 import { buildApi } from "../api/server.js";
 import { CommitWaiters } from "../api/waiters.js";
 import type { ConsensusEngine, ValidatorSigner } from "../consensus/engine.js";
@@ -25,12 +26,14 @@ import { signTx } from "../ledger/tx.js";
 import { P2PNode, readNodeTls } from "../p2p/index.js";
 import { fromHex, toHex } from "../util/bytes.js";
 import { CivitasError, ErrorCode, isCivitasError } from "../util/errors.js";
+import { loadTsa } from "../proof/tsa/home.js";
 import { Chain } from "./chain.js";
 import type { NodeConfig } from "./config.js";
 import { TxGossip } from "./tx-gossip.js";
 
 export { VERSION } from "../version.js";
 import { VERSION } from "../version.js";
+import { IDENTITY_MODULE, nodeCertRefusal } from "../modules/identity/index.js";
 
 export interface NodeOptions {
   config: NodeConfig;
@@ -97,7 +100,9 @@ export class CivitasNode {
         log.debug({ height: b.block.header.height, txs: b.block.txs.length, hash: toHex(b.hash) }, "committed block");
       });
       const network = parts.p2p ? CivitasNode.networkStatus(parts) : undefined;
-      const api = await buildApi({ chain, mempool: parts.mempool, engine: parts.engine, config: opts.config, waiters, version: VERSION, startedAt: Date.now(), network }, log);
+      // The node's RFC 3161 TSA (home/tsa, issued by the network CA); homes made before it have none.
+      const tsa = opts.home ? await loadTsa(resolve(opts.home)) : undefined;
+      const api = await buildApi({ chain, mempool: parts.mempool, engine: parts.engine, config: opts.config, waiters, version: VERSION, startedAt: Date.now(), network, access: createApiAccess(chain), tsa }, log);
       closers.unshift(() => api.close());
       await parts.engine.start();
       closers.unshift(() => parts.engine.stop());
@@ -155,9 +160,13 @@ export class CivitasNode {
       hello: { chainId: g.chainId, genesisHash: genesisHash(suite, g), role, version: VERSION },
       maxFrameBytes,
       banMs: opts.config.p2p.banMs,
+      // Node certificates revoked on chain (by serial, or by deactivating the node's DID).
+      isRevoked: (peer) => nodeCertRefusal((k) => chain.committedState.get(`${IDENTITY_MODULE}/${k}`), peer),
       logger: log.child({ mod: "p2p" }),
     });
     closers.unshift(() => p2p.stop());
+    const unsubscribe = chain.onCommit(() => p2p.recheckRevocations());
+    closers.unshift(() => void unsubscribe());
     const wal = new FileWal(resolve(opts.home, opts.config.consensus.walFile));
     closers.push(() => wal.close());
     const c = opts.config.consensus;

@@ -21,6 +21,15 @@ export interface NodeCert {
   nodeId: string;
 }
 
+/** What the handshake learns from a peer's certificate, for revocation checks. */
+export interface PeerCertInfo {
+  nodeId: string;
+  /** Lowercase hex serial number. */
+  serial: string;
+  /** The node's DID from the certificate's subjectAltName URI, if it was issued to one. */
+  did?: string;
+}
+
 // P-256 rather than Ed25519: every TLS 1.3 stack (OpenSSL builds, HSMs, load balancers, Java,
 // Go) accepts ECDSA P-256 certificates, while Ed25519 certificate support is still patchy.
 const EC = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
@@ -72,7 +81,8 @@ export async function createNetworkCa(opts: { name: string; validYears?: number 
   return { certPem: cert.toString("pem"), keyPem: await pkcs8Pem(lib, keys.privateKey) };
 }
 
-export async function issueNodeCert(ca: NetworkCa, opts: { nodeName: string; validYears?: number }): Promise<NodeCert> {
+export async function issueNodeCert(ca: NetworkCa, opts: { nodeName: string; validYears?: number; did?: string }): Promise<NodeCert> {
+  if (opts.did !== undefined && !/^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/.test(opts.did)) throw new CivitasError(ErrorCode.DID_INVALID, `'${opts.did}' is not a DID`);
   const lib = await x509();
   const caCert = new lib.X509Certificate(ca.certPem);
   const caDer = createPrivateKey(ca.keyPem).export({ type: "pkcs8", format: "der" });
@@ -92,6 +102,8 @@ export async function issueNodeCert(ca: NetworkCa, opts: { nodeName: string; val
       new lib.ExtendedKeyUsageExtension([lib.ExtendedKeyUsage.serverAuth, lib.ExtendedKeyUsage.clientAuth]),
       await lib.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
       await lib.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      // The node's DID: revocation on chain names it (HSTP-DLT-CG 9.3 node identity).
+      ...(opts.did ? [new lib.SubjectAlternativeNameExtension([{ type: "url", value: opts.did }])] : []),
     ],
   });
   const certPem = cert.toString("pem");
@@ -103,6 +115,19 @@ export function nodeIdOfCert(certPemOrDer: string | Uint8Array): string {
   const cert = new X509Certificate(typeof certPemOrDer === "string" ? certPemOrDer : Buffer.from(certPemOrDer.buffer, certPemOrDer.byteOffset, certPemOrDer.byteLength));
   const spki = cert.publicKey.export({ type: "spki", format: "der" });
   return createHash("sha256").update(spki).digest().subarray(0, NODE_ID_BYTES).toString("hex");
+}
+
+/** Node id, serial and DID (subjectAltName URI starting with `did:`) of a certificate. */
+export function peerCertInfo(certPemOrDer: string | Uint8Array): PeerCertInfo {
+  const cert = new X509Certificate(typeof certPemOrDer === "string" ? certPemOrDer : Buffer.from(certPemOrDer.buffer, certPemOrDer.byteOffset, certPemOrDer.byteLength));
+  // node:crypto renders SANs as "URI:did:civitas:..., DNS:..."; a DID has no ", " in it.
+  const did = (cert.subjectAltName ?? "")
+    .split(", ")
+    .filter((e) => e.startsWith("URI:did:"))
+    .map((e) => e.slice(4))[0];
+  // Serials are compared without leading zero bytes (DER may add one to keep them positive).
+  const serial = cert.serialNumber.toLowerCase().replace(/^(00)+(?=..)/, "");
+  return { nodeId: nodeIdOfCert(certPemOrDer), serial, ...(did ? { did } : {}) };
 }
 
 /**

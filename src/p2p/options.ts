@@ -5,6 +5,7 @@ import { MAX_FRAME_LIMIT } from "./frame.js";
 import { ROLES } from "./messages.js";
 import type { Role } from "./messages.js";
 import type { DialTarget } from "./peer.js";
+import type { PeerCertInfo } from "./certs.js";
 
 export const MIN_BACKOFF_MS = 200;
 export const MAX_BACKOFF_MS = 5000;
@@ -29,6 +30,11 @@ export interface P2POptions {
   idleTimeoutMs?: number;
   /** Default 10 s, for TLS and hello together. */
   handshakeTimeoutMs?: number;
+  /**
+   * Consulted at every handshake (and by `recheckRevocations`): a reason string refuses the
+   * peer with P2P_CERT_REVOKED. The node wires it to the chain's revocation records.
+   */
+  isRevoked?: (peer: PeerCertInfo) => string | undefined;
   logger?: Logger;
 }
 

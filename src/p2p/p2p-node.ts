@@ -13,7 +13,7 @@ import { pino } from "pino";
 import type { Logger } from "pino";
 import { CivitasError, ErrorCode, isCivitasError } from "../util/errors.js";
 import { equalBytes, toHex } from "../util/bytes.js";
-import { checkNodeTls, nodeIdOfCert } from "./certs.js";
+import { checkNodeTls, peerCertInfo } from "./certs.js";
 import { HEADER_BYTES } from "./frame.js";
 import { FrameType, PING_FRAME, decodeBye, decodeHello, helloFrame } from "./messages.js";
 import type { Hello } from "./messages.js";
@@ -279,7 +279,8 @@ export class P2PNode {
         return c.close();
       }
       // Identity comes from the key the peer proved it holds, never from anything it says.
-      c.id = nodeIdOfCert(raw);
+      c.cert = peerCertInfo(raw);
+      c.id = c.cert.nodeId;
       if (c.target) c.target.knownId = c.id;
       if (c.id === this.nodeId) {
         if (c.target) {
@@ -292,9 +293,26 @@ export class P2PNode {
         this.refused({ peerId: c.id, address: c.address, code: ErrorCode.P2P_BANNED, message: "banned", by: "us" });
         return c.close({ code: ErrorCode.P2P_BANNED, message: `node ${this.nodeId} has banned you until ${new Date(this.bans.get(c.id)!).toISOString()}` });
       }
+      const revoked = this.opts.isRevoked?.(c.cert);
+      if (revoked !== undefined) return this.refuseRevoked(c, revoked);
       c.state = "hello";
       c.writeControl(helloFrame(this.hello));
     });
+  }
+
+  private refuseRevoked(c: Connection, reason: string): void {
+    const message = `certificate of node ${c.id}${c.cert?.did ? ` (${c.cert.did})` : ""} is revoked: ${reason}`;
+    this.refused({ peerId: c.id, address: c.address, code: ErrorCode.P2P_CERT_REVOKED, message, by: "us" });
+    c.close({ code: ErrorCode.P2P_CERT_REVOKED, message });
+  }
+
+  /** Drops connected peers whose certificate has been revoked since their handshake. */
+  recheckRevocations(): void {
+    for (const c of [...this.conns]) {
+      if (!c.cert || c.state === "closing" || c.state === "closed") continue;
+      const revoked = this.opts.isRevoked?.(c.cert);
+      if (revoked !== undefined) this.refuseRevoked(c, revoked);
+    }
   }
 
   private readable(c: Connection): boolean {

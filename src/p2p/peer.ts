@@ -3,6 +3,7 @@ import type { TLSSocket } from "node:tls";
 import { FrameDecoder } from "./frame.js";
 import { byeFrame } from "./messages.js";
 import type { Bye, Hello } from "./messages.js";
+import type { PeerCertInfo } from "./certs.js";
 
 /** tls: handshake running; hello: TLS done, peer id known, waiting for its hello; up: usable. */
 export type ConnState = "tls" | "hello" | "up" | "closing" | "closed";
@@ -35,6 +36,8 @@ const CLOSE_GRACE_MS = 5000;
 
 export class Connection {
   id = "";
+  /** Serial and DID of the peer's certificate, for revocation checks. */
+  cert: PeerCertInfo | undefined;
   state: ConnState = "tls";
   hello?: Hello;
   connectedAt = 0;

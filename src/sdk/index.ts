@@ -8,6 +8,8 @@ export type { TxResponse, SubmitResult } from "./client.js";
 export { Wallet } from "./wallet.js";
 export type { CallInput, TxOptions } from "./wallet.js";
 export { jsonToArgs } from "./json.js";
+export { signedFetch, signRequestHeaders } from "./signed-fetch.js";
+export type { SignOptions } from "./signed-fetch.js";
 export {
   merkleRoot,
   inclusionProof,
@@ -24,6 +26,9 @@ export {
 export type { HexInclusionProof, HexConsistencyProof, SmtProof } from "./proofs.js";
 export { LightClient, LightClientError, LIGHT_CLIENT_BATCH } from "./light-client.js";
 export type { TrustedCheckpoint, LightClientOptions, LightClientCheck, VerifiedHeader, VerifiedTx, VerifiedState, VerifiedQuery, SyncResult } from "./light-client.js";
+export * from "./credentials.js";
+export { ProofsClient, proofSigner, batchTree, batchReceipts, registrationMessage, registrationText, checkReceipt, parseReceipt, RECEIPT_TYPE } from "./proofs-client.js";
+export type { ProofSigner, OwnerInput, DocumentInfo, ChainInfo, RootRegistration, VerifyAnswer, ProofReceipt } from "./proofs-client.js";
 export { getPortableSuite } from "../crypto/portable-suites.js";
 export type { CryptoSuite, SuiteId } from "../crypto/suite.js";
 export { decodeSignedTx, txHash, encodeTxBody } from "../ledger/tx.js";

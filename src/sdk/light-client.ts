@@ -45,7 +45,7 @@ import type { SignedTx } from "../ledger/tx.js";
 import { decodeSignedTx, txHash } from "../ledger/tx.js";
 import type { Validator } from "../ledger/validators.js";
 import { sortValidators, totalPower, validatorSetHash } from "../ledger/validators.js";
-import { builtinModules } from "../modules/index.js";
+import { portableModules } from "../modules/portable.js";
 import { decodeValidatorSet } from "../modules/validators/index.js";
 import { equalBytes, fromHex, isHex, toHex } from "../util/bytes.js";
 import { CivitasError, ErrorCode } from "../util/errors.js";
@@ -84,7 +84,7 @@ export interface LightClientOptions {
   batchSize?: number;
   /** Verified headers kept in memory (default 10,000); older ones are re-verified by hash links on demand. */
   maxHeaders?: number;
-  /** Modules whose queries verifyQuery can re-run locally (default: the built-in modules). */
+  /** Modules whose queries verifyQuery can re-run locally (default: the portable built-in modules, see modules/portable.ts). */
   modules?: Module[];
 }
 
@@ -251,7 +251,7 @@ export class LightClient {
     this.checkpointSet = set as VSet;
     this.batch = Math.max(1, Math.min(LIGHT_CLIENT_BATCH, Math.floor(opts.batchSize ?? LIGHT_CLIENT_BATCH)));
     this.maxHeaders = Math.max(16, Math.floor(opts.maxHeaders ?? 10_000));
-    this.registry = new ModuleRegistry(opts.modules ?? builtinModules());
+    this.registry = new ModuleRegistry(opts.modules ?? portableModules());
   }
 
   /**

@@ -58,4 +58,14 @@ export class Wallet {
     };
     return signTx(this.suite, body, this.secretKey);
   }
+
+  /**
+   * Signs an RFC 9421 signature base (see signedFetch). Only text of that shape is signed, so
+   * this cannot be used to sign a transaction or any other message of the key.
+   */
+  signHttpMessage(signatureBase: string): Uint8Array {
+    const last = signatureBase.slice(signatureBase.lastIndexOf("\n") + 1);
+    if (!signatureBase.startsWith('"') || !last.startsWith('"@signature-params": (')) throw new Error("not an RFC 9421 signature base");
+    return this.suite.sign(new TextEncoder().encode(signatureBase), this.secretKey);
+  }
 }

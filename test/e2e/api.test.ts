@@ -13,6 +13,7 @@ import type { TxResponse } from "../../src/sdk/index.js";
 import { toHex } from "../../src/util/bytes.js";
 import { DevNode, hexOf, newAccount, sleep } from "./helpers/devnode.js";
 import type { TestAccount } from "./helpers/devnode.js";
+import { builtinModules } from "../../src/modules/index.js";
 
 const T = { timeout: 30_000 };
 
@@ -433,7 +434,8 @@ describe("node API (ed25519-sha256)", () => {
     assert.equal(mints.body.events.length, 1);
     assert.equal(String(mints.body.events[0].event.attrs.amount), "5000");
     const modules = await dev.get("/v1/modules");
-    assert.deepEqual(modules.body.modules.map((m: { name: string }) => m.name), ["kv", "token", "validators"]);
+    assert.deepEqual(modules.body.modules.map((m: { name: string }) => m.name), builtinModules().map((m) => m.name).sort());
+    assert.ok(["identity", "kv", "token", "validators"].every((n) => modules.body.modules.some((m: { name: string }) => m.name === n)));
   });
 
   test("restart on the same folder: same head, balances and transaction lookups; then keeps going", T, async () => {

@@ -78,7 +78,7 @@ async function startNode(net: LocalNet, genesis: Genesis, id: string, dir: strin
   const pool = new VerifyPool(genesis.cryptoSuite, 1);
   chain.mempool = new Mempool(
     { chain: genesis.chainId, maxTxBytes: genesis.maxTxBytes, maxTxGas: genesis.maxTxGas, maxTxExpiryMs: genesis.maxTxExpiryMs, maxPendingPerAccount: 1000, maxPendingTotal: 10_000 },
-    { pool, accountNonce: (a) => chain.accountNonce(a), now: () => Date.now() },
+    { pool, accountNonce: (a) => chain.accountNonce(a), checkSender: (a) => chain.checkSender(a), now: () => Date.now() },
   );
   chain.pool = pool;
   const publicKey = suite.publicKeyFromSecret(secret);

@@ -19,6 +19,7 @@ import { decodeReceipt, encodeReceipt } from "../../src/ledger/receipt.js";
 import type { Call, SignedTx, TxBody } from "../../src/ledger/tx.js";
 import { signTx, txHash } from "../../src/ledger/tx.js";
 import { builtinModules } from "../../src/modules/index.js";
+import { ACCESS_GAS_PER_CALL } from "../../src/modules/access/index.js";
 import { compareBytes, fromHex, fromUtf8, toHex } from "../../src/util/bytes.js";
 import { CivitasError, ErrorCode } from "../../src/util/errors.js";
 
@@ -108,14 +109,15 @@ function runBlock(s: MemState, txs: Array<{ stx: SignedTx; hash: Uint8Array }>, 
 test("genesis changes set balances and the total supply, sorted by key bytes, zero balances skipped", () => {
   const changes = executor.genesisChanges({ authority: AUTH.addr, validators: [], balances: [{ address: BOB.addr, amount: "50" }, { address: ALICE.addr, amount: "18446744073709551000" }, { address: CAROL.addr, amount: "0" }] });
   for (let i = 1; i < changes.length; i++) assert.ok(compareBytes(changes[i - 1].key, changes[i].key) < 0);
-  assert.deepEqual(keysOf(changes).sort(), [`token/bal/${ALICE.addr}`, `token/bal/${BOB.addr}`, "token/supply", "validators/set"].sort());
+  assert.deepEqual(keysOf(changes).filter((k) => !k.startsWith("access/")).sort(), [`token/bal/${ALICE.addr}`, `token/bal/${BOB.addr}`, "token/supply", "validators/set"].sort());
   const s = new MemState();
   s.apply(changes);
   assert.equal(bal(s, ALICE), 18446744073709551000n);
   assert.equal(bal(s, BOB), 50n);
   assert.equal(bal(s, CAROL), 0n);
   assert.equal(supply(s), 18446744073709551050n);
-  assert.deepEqual(keysOf(executor.genesisChanges({ authority: AUTH.addr, validators: [], balances: [] })), ["validators/set"]);
+  // The access module's baseline policies are genesis state too (see test/unit/access-module.test.ts).
+  assert.deepEqual(keysOf(executor.genesisChanges({ authority: AUTH.addr, validators: [], balances: [] })).filter((k) => !k.startsWith("access/")), ["validators/set"]);
 });
 
 test("transfer moves balances, consumes the nonce and emits a Transfer event", () => {
@@ -240,6 +242,7 @@ test("gas is charged deterministically and matches the published schedule", () =
   const expected =
     intrinsicGas(t.stx.bytes.length, 1) +
     200 + // token.transfer
+    ACCESS_GAS_PER_CALL + // the access guard's check of the call
     (GAS.readBase + GAS.readPerByte * encode(1000n).length) +
     (GAS.writeBase + GAS.writePerByte * (keyLen + encode(990n).length)) +
     (GAS.readBase + GAS.readPerByte * encode(50n).length) +

@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { P2PNode } from "../../src/p2p/p2p-node.js";
 import type { P2POptions, Refusal } from "../../src/p2p/p2p-node.js";
-import { createNetworkCa, issueNodeCert } from "../../src/p2p/certs.js";
-import type { NetworkCa, NodeCert } from "../../src/p2p/certs.js";
+import { createNetworkCa, issueNodeCert, peerCertInfo } from "../../src/p2p/certs.js";
+import type { NetworkCa, NodeCert, PeerCertInfo } from "../../src/p2p/certs.js";
 import { controlFrame, FrameType, helloFrame } from "../../src/p2p/messages.js";
 import { frameHeader } from "../../src/p2p/frame.js";
 
@@ -306,5 +306,45 @@ test("p2p: a silent peer is dropped by keepalive", async () => {
     assert.deepEqual(a.node.stats().bannedIds, [], "silence is not misbehaviour");
   } finally {
     await stopAll([a]);
+  }
+});
+
+test("p2p: node certificates carry the node's DID; a revoked certificate is refused at the handshake and dropped when revoked later", async () => {
+  const c = await ca();
+  const rDid = "did:civitas:civitas-test:node-r";
+  const rCert = await issueNodeCert(c, { nodeName: "r", did: rDid });
+  assert.deepEqual(peerCertInfo(rCert.certPem).did, rDid);
+  assert.equal(peerCertInfo((await certFor("a")).certPem).did, undefined, "a certificate without a DID has none");
+  await assert.rejects(issueNodeCert(c, { nodeName: "x", did: "not a did" }), /not a DID/);
+
+  const revoked = new Map<string, string>();
+  const isRevoked = (p: PeerCertInfo): string | undefined => (p.did ? revoked.get(p.did) : undefined) ?? revoked.get(p.serial);
+  let a: Harness | undefined, r: Harness | undefined, b: Harness | undefined;
+  try {
+    a = await startNode(await certFor("a"), { isRevoked });
+    const ga = a;
+    // Connected while valid; revoked afterwards: recheck drops it and redials are refused.
+    r = await startNode(rCert, { peers: [a.addr] });
+    b = await startNode(await certFor("b"), { peers: [a.addr] });
+    const [gr, gb] = [r, b];
+    await waitFor(() => ga.node.peers().length === 2, "both peers up");
+    revoked.set(rDid, "key compromised");
+    a.node.recheckRevocations();
+    // The dropped node is told why (its log names the code and the reason).
+    await waitFor(() => ga.node.peers().length === 1 && gr.logs.some((l) => l.msg.includes("P2P_CERT_REVOKED") && l.msg.includes("key compromised")), "the revoked node dropped");
+    assert.deepEqual(a.node.peers().map((p) => p.id), [gb.id], "the other peer stays");
+    // r keeps redialling: every handshake is refused, with the DID and the reason.
+    const before = a.refusals.length;
+    await waitFor(() => ga.refusals.length > before, "a refused redial");
+    const refusal = a.refusals[a.refusals.length - 1];
+    assert.equal(refusal.code, "P2P_CERT_REVOKED");
+    assert.match(refusal.message, new RegExp(`${rDid}\\) is revoked: key compromised`));
+    assert.equal(a.node.peers().length, 1);
+    // Revocation by serial works for certificates without a DID.
+    revoked.set(peerCertInfo((await certFor("b")).certPem).serial, "decommissioned");
+    a.node.recheckRevocations();
+    await waitFor(() => ga.node.peers().length === 0, "b dropped by serial");
+  } finally {
+    await stopAll([a, r, b]);
   }
 });

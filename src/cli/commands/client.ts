@@ -29,7 +29,7 @@ function parseKeyValues(pairs: string[]): Record<string, string> {
   return out;
 }
 
-async function sendCalls(cmd: Command, keyName: string, calls: Array<{ module: string; method: string; args: Record<string, unknown> }>, o: { memo?: string; gasLimit?: string; nonce?: string; wait?: boolean }): Promise<void> {
+export async function sendCalls(cmd: Command, keyName: string, calls: Array<{ module: string; method: string; args: Record<string, unknown> }>, o: { memo?: string; gasLimit?: string; nonce?: string; wait?: boolean }): Promise<void> {
   const g = globals(cmd);
   const c = client(g);
   const key = await unlockKey(g, keyName);

@@ -110,7 +110,7 @@ export class BftChainDriver {
     const g = f.genesis;
     const mempool = new Mempool(
       { chain: g.chainId, maxTxBytes: g.maxTxBytes, maxTxGas: g.maxTxGas, maxTxExpiryMs: g.maxTxExpiryMs, maxPendingPerAccount: 1000, maxPendingTotal: 100_000 },
-      { pool, accountNonce: (a) => chain.accountNonce(a), now: () => Date.now() },
+      { pool, accountNonce: (a) => chain.accountNonce(a), checkSender: (a) => chain.checkSender(a), now: () => Date.now() },
     );
     chain.mempool = mempool;
     chain.pool = pool;

@@ -57,6 +57,11 @@ export function certify(f: Fixture, header: BlockHeader, txs: Uint8Array[], last
 
 export class ChainDriver {
   private readonly nonces = new Map<string, number>();
+  /**
+   * Admission runs the transaction guards' sender checks (frozen accounts), as a node does.
+   * Tests of the executor's own check turn it off to model a transaction admitted earlier.
+   */
+  admissionGuard = true;
 
   private constructor(
     readonly f: Fixture,
@@ -71,11 +76,12 @@ export class ChainDriver {
     const g = f.genesis;
     const mempool = new Mempool(
       { chain: g.chainId, maxTxBytes: g.maxTxBytes, maxTxGas: g.maxTxGas, maxTxExpiryMs: g.maxTxExpiryMs, maxPendingPerAccount: 1000, maxPendingTotal: 100_000 },
-      { pool, accountNonce: (a) => chain.accountNonce(a), now: () => Date.now() },
+      { pool, accountNonce: (a) => chain.accountNonce(a), checkSender: (a) => driver.admissionGuard && chain.checkSender(a), now: () => Date.now() },
     );
     chain.mempool = mempool;
     chain.pool = pool;
-    return new ChainDriver(f, chain, mempool, pool);
+    const driver = new ChainDriver(f, chain, mempool, pool);
+    return driver;
   }
 
   /** Signs a transaction from `wallet` with its next (locally tracked) nonce. */
