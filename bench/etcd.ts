@@ -14,11 +14,11 @@ import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { accessSync, constants as fsConstants, mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import cliProgress from "cli-progress";
+import { freePort } from "./common.js";
 
 export interface EtcdBenchOptions {
   /** etcd members (processes) in the cluster. Default 3. */
@@ -144,16 +144,6 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function freePorts(n: number): Promise<number[]> {
   const ports = new Set<number>();

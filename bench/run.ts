@@ -269,6 +269,12 @@ const program = new Command("bench")
   .option("--access", "run the access-control benchmark (bench/access.ts: decisions per second, cost per transaction) instead")
   .showHelpAfterError();
 
+// `npm run bench -- proofs [options]`: the integrity-proof benchmark (bench/proofs.ts) instead.
+if (process.argv[2] === "proofs") {
+  const { runProofsBench } = await import("./proofs.js");
+  await runProofsBench(process.argv.slice(3));
+  process.exit(0);
+}
 program.parse(process.argv);
 const f = program.opts<Flags>();
 const nodeFlags = (f.nodeFlags ?? process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);

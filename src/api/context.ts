@@ -4,6 +4,7 @@ import type { Mempool } from "../mempool/mempool.js";
 import type { Chain } from "../node/chain.js";
 import type { NodeConfig } from "../node/config.js";
 import type { NodeTsa } from "../proof/tsa/home.js";
+import type { NoteSigner } from "../proof/checkpoint/note.js";
 import type { CommitWaiters } from "./waiters.js";
 
 /** What the API needs from a running node: nothing it could use to bypass consensus. */
@@ -24,6 +25,8 @@ export interface ApiContext {
   access?: ApiAccess;
   /** The node's RFC 3161 time-stamping authority (POST /v1/tsa), when its home has one. */
   tsa?: NodeTsa;
+  /** The proof log's signing key and checkpoint interval (GET /v1/proofs/checkpoint), when the node publishes them. */
+  proofLog?: { signer: NoteSigner; everyBlocks: number };
 }
 
 export interface ApiPrincipal {

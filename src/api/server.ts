@@ -14,6 +14,7 @@ import type { ApiContext } from "./context.js";
 import { errorHandler } from "./errors.js";
 import { accessRoutes } from "./routes/access.js";
 import { chainRoutes } from "./routes/chain.js";
+import { checkpointRoutes } from "./routes/checkpoints.js";
 import { eventRoutes } from "./routes/events.js";
 import { identityRoutes } from "./routes/identity.js";
 import { proofRoutes } from "./routes/proofs.js";
@@ -58,6 +59,7 @@ export async function buildApi(ctx: ApiContext, logger?: Logger): Promise<Fastif
     accessRoutes(scope, ctx);
     proofRoutes(scope, ctx);
     tsaRoutes(scope, ctx);
+    checkpointRoutes(scope, ctx);
   });
   return app;
 }

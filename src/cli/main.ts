@@ -8,6 +8,7 @@ import { credentialCommand } from "./commands/credential.js";
 import { keysCommand } from "./commands/keys.js";
 import { networkCommands } from "./commands/network.js";
 import { nodeCommands } from "./commands/node.js";
+import { proofCommand } from "./commands/proof.js";
 import { upCommand } from "./commands/up.js";
 import { verifyChainCommand } from "./commands/verify-chain.js";
 import { DEFAULT_KEYS_DIR, DEFAULT_URL } from "./context.js";
@@ -31,5 +32,6 @@ accessCommands(program);
 keysCommand(program);
 credentialCommand(program);
 verifyChainCommand(program);
+proofCommand(program);
 
 await program.parseAsync(process.argv);

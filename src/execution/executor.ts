@@ -74,8 +74,8 @@ const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 const MAX_EVENTS_PER_TX = 256;
 
 /** The deterministic slice of a crypto suite that modules may use. */
-export function execCrypto(suite: Pick<CryptoSuite, "isValidPublicKey" | "verify" | "address">): ExecCrypto {
-  return { isValidPublicKey: (pk) => suite.isValidPublicKey(pk), verify: (m, sig, pk) => suite.verify(m, sig, pk), address: (pk) => suite.address(pk) };
+export function execCrypto(suite: Pick<CryptoSuite, "id" | "isValidPublicKey" | "verify" | "address">): ExecCrypto {
+  return { suite: suite.id, isValidPublicKey: (pk) => suite.isValidPublicKey(pk), verify: (m, sig, pk) => suite.verify(m, sig, pk), address: (pk) => suite.address(pk) };
 }
 
 export class Executor {

@@ -8,6 +8,8 @@ import type { ArgsSchema, ArgValue } from "./schema.js";
 
 /** Deterministic cryptography of the chain's suite, for modules that check signatures or keys. */
 export interface ExecCrypto {
+  /** The chain's suite id (e.g. "ed25519-sha256", "sm2-sm3"): names the hash fingerprints use. */
+  readonly suite: string;
   isValidPublicKey(publicKey: Uint8Array): boolean;
   verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
   /** 0x-hex address of a public key. */
@@ -104,6 +106,8 @@ export interface QueryDef {
 
 export interface GenesisInput {
   authority: string;
+  /** PEM certificates of the time-stamping authorities' roots the chain trusts (proof module). */
+  tsaRoots?: string[];
   balances: Array<{ address: string; amount: string }>;
   validators: Array<{ publicKey: string; power: number }>;
 }

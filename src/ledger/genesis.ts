@@ -31,7 +31,17 @@ export interface Genesis {
   authority: string;
   validators: Array<{ name: string; publicKey: string; power: number }>;
   balances: Array<{ address: string; amount: string }>;
+  /**
+   * PEM root certificates of the RFC 3161 time-stamping authorities whose tokens proof
+   * registrations may carry (usually the network CA, which issues each node's TSA certificate).
+   * Absent on chains without trusted time; the authority may add roots later (proof.addTsaRoot).
+   */
+  tsaRoots?: string[];
 }
+
+const MAX_TSA_ROOTS = 16;
+const MAX_PEM_CHARS = 16_384;
+const PEM_CERT = /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?$/;
 
 export const GENESIS_DEFAULTS = {
   cryptoSuite: "ed25519-sha256" as SuiteId,
@@ -65,7 +75,7 @@ function int(o: Record<string, unknown>, field: string, min: number, max: number
 export function parseGenesis(input: unknown): Genesis {
   if (input === null || typeof input !== "object" || Array.isArray(input)) bad("", "expected a JSON object");
   const o = input as Record<string, unknown>;
-  const known = new Set(["chainId", "genesisTime", "cryptoSuite", "consensus", "blockIntervalMs", "createEmptyBlocks", "maxBlockBytes", "maxBlockTxs", "maxBlockGas", "maxTxBytes", "maxTxGas", "maxTxExpiryMs", "protocolVersion", "authority", "validators", "balances"]);
+  const known = new Set(["chainId", "genesisTime", "cryptoSuite", "consensus", "blockIntervalMs", "createEmptyBlocks", "maxBlockBytes", "maxBlockTxs", "maxBlockGas", "maxTxBytes", "maxTxGas", "maxTxExpiryMs", "protocolVersion", "authority", "validators", "balances", "tsaRoots"]);
   for (const k of Object.keys(o)) if (!known.has(k)) bad(k, "unknown field");
   if (typeof o.chainId !== "string" || !CHAIN_ID.test(o.chainId)) bad("chainId", "expected 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit");
   const cryptoSuite = (o.cryptoSuite ?? GENESIS_DEFAULTS.cryptoSuite) as SuiteId;
@@ -106,6 +116,14 @@ export function parseGenesis(input: unknown): Genesis {
     return { address: x.address, amount };
   });
   if (total > MAX_U64) bad("balances", "total supply exceeds 2^64 - 1");
+  let tsaRoots: string[] | undefined;
+  if (o.tsaRoots !== undefined) {
+    if (!Array.isArray(o.tsaRoots) || o.tsaRoots.length > MAX_TSA_ROOTS) bad("tsaRoots", `expected an array of at most ${MAX_TSA_ROOTS} PEM certificates`);
+    tsaRoots = (o.tsaRoots as unknown[]).map((pem, i) => {
+      if (typeof pem !== "string" || pem.length > MAX_PEM_CHARS || !PEM_CERT.test(pem)) bad(`tsaRoots[${i}]`, "expected one PEM certificate (-----BEGIN CERTIFICATE----- ...)");
+      return pem;
+    });
+  }
   const g: Genesis = {
     chainId: o.chainId,
     genesisTime: int(o, "genesisTime", 0, 8_640_000_000_000_000),
@@ -123,6 +141,8 @@ export function parseGenesis(input: unknown): Genesis {
     authority: o.authority,
     validators,
     balances,
+    // Only present when set, so genesis files without it keep their hash.
+    ...(tsaRoots ? { tsaRoots } : {}),
   };
   if (g.maxTxBytes > g.maxBlockBytes) bad("maxTxBytes", "must not exceed maxBlockBytes");
   if (g.maxTxGas > g.maxBlockGas) bad("maxTxGas", "must not exceed maxBlockGas");

@@ -25,6 +25,12 @@ export interface NodeConfig {
     rateLimitWindowMs: number;
     /** Longest a client may wait for a commit in one request. */
     maxWaitMs: number;
+    /** Signed requests (RFC 9421): longest validity window a client may ask for. */
+    authMaxValidityMs: number;
+    /** Signed requests: tolerated difference between the client's clock and the node's. */
+    authClockSkewMs: number;
+    /** Signed requests: nonces remembered against replay (a full cache answers 429). */
+    authReplayCacheSize: number;
   };
   mempool: { maxPendingPerAccount: number; maxPendingTotal: number };
   /** validator: votes when its key is in the set; full: replicates and serves without voting (no key needed). */
@@ -67,7 +73,7 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   dataDir: "data",
   genesisFile: "genesis.json",
   keyFile: "validator.key.json",
-  api: { host: "127.0.0.1", port: 8080, bodyLimitBytes: 16 * 1024 * 1024, maxBatchTxs: 5_000, rateLimitMax: 0, rateLimitWindowMs: 1_000, maxWaitMs: 60_000 },
+  api: { host: "127.0.0.1", port: 8080, bodyLimitBytes: 16 * 1024 * 1024, maxBatchTxs: 5_000, rateLimitMax: 0, rateLimitWindowMs: 1_000, maxWaitMs: 60_000, authMaxValidityMs: 300_000, authClockSkewMs: 30_000, authReplayCacheSize: 100_000 },
   mempool: { maxPendingPerAccount: 1_000, maxPendingTotal: 200_000 },
   role: "validator",
   p2p: { host: "127.0.0.1", port: 26656, peers: [], tlsDir: "tls", maxFrameBytes: 0, banMs: 60_000 },
@@ -147,6 +153,9 @@ export function parseNodeConfig(input: unknown): NodeConfig {
       rateLimitMax: int(api.rateLimitMax ?? d.api.rateLimitMax, "api.rateLimitMax", 0, 1_000_000_000),
       rateLimitWindowMs: int(api.rateLimitWindowMs ?? d.api.rateLimitWindowMs, "api.rateLimitWindowMs", 1, 86_400_000),
       maxWaitMs: int(api.maxWaitMs ?? d.api.maxWaitMs, "api.maxWaitMs", 0, 3_600_000),
+      authMaxValidityMs: int(api.authMaxValidityMs ?? d.api.authMaxValidityMs, "api.authMaxValidityMs", 1_000, 86_400_000),
+      authClockSkewMs: int(api.authClockSkewMs ?? d.api.authClockSkewMs, "api.authClockSkewMs", 0, 3_600_000),
+      authReplayCacheSize: int(api.authReplayCacheSize ?? d.api.authReplayCacheSize, "api.authReplayCacheSize", 100, 100_000_000),
     },
     mempool: {
       maxPendingPerAccount: int(mp.maxPendingPerAccount ?? d.mempool.maxPendingPerAccount, "mempool.maxPendingPerAccount", 1, 1_000_000),

@@ -38,6 +38,8 @@ export interface InitOptions {
   scryptN?: number;
   config?: Partial<Pick<NodeConfig, "moniker">> & { api?: Partial<NodeConfig["api"]> };
   genesisTime?: number;
+  /** PEM roots of the time-stamping authorities the chain trusts (genesis tsaRoots). */
+  tsaRoots?: string[];
 }
 
 export interface Home {
@@ -95,6 +97,7 @@ export function initHome(o: InitOptions): { genesis: Genesis; validatorAddress: 
       authority: o.authority || suite.address(publicKey),
       validators: [{ name: o.config?.moniker ?? "validator-0", publicKey: toHex(publicKey), power: 10 }],
       balances: o.balances,
+      ...(o.tsaRoots?.length ? { tsaRoots: o.tsaRoots } : {}),
     },
   );
   if (!genesis.validators.some((v) => v.publicKey === toHex(publicKey))) {

@@ -90,6 +90,8 @@ export async function createNetwork(o: CreateNetworkOptions): Promise<NetworkInf
   });
   const total = o.validators + o.fullNodes;
   const vkeys = Array.from({ length: o.validators }, () => suite.generateKeyPair());
+  // The CA first: genesis names it as the trusted root of the nodes' time-stamping authorities.
+  const ca = await createNetworkCa({ name: `${o.chainId} network CA` });
   const genesis = parseGenesis({
     chainId: o.chainId,
     genesisTime: Date.now(),
@@ -99,8 +101,8 @@ export async function createNetwork(o: CreateNetworkOptions): Promise<NetworkInf
     authority: accounts[0]?.address ?? suite.address(vkeys[0].publicKey),
     validators: vkeys.map((k, i) => ({ name: `node${i}`, publicKey: toHex(k.publicKey), power: 10 })),
     balances: accounts.map((a) => ({ address: a.address, amount: o.balance })),
+    tsaRoots: [ca.certPem],
   });
-  const ca = await createNetworkCa({ name: `${o.chainId} network CA` });
   writeCa(dir, ca);
   const p2pAddr = (i: number): string => `${o.host}:${o.p2pBasePort + i}`;
   const nodes: NetworkNode[] = [];

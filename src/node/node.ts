@@ -27,6 +27,7 @@ import { P2PNode, readNodeTls } from "../p2p/index.js";
 import { fromHex, toHex } from "../util/bytes.js";
 import { CivitasError, ErrorCode, isCivitasError } from "../util/errors.js";
 import { loadTsa } from "../proof/tsa/home.js";
+import { DEFAULT_CHECKPOINT_EVERY_BLOCKS, loadOrCreateLogKey } from "../proof/checkpoint/home.js";
 import { Chain } from "./chain.js";
 import type { NodeConfig } from "./config.js";
 import { TxGossip } from "./tx-gossip.js";
@@ -102,7 +103,8 @@ export class CivitasNode {
       const network = parts.p2p ? CivitasNode.networkStatus(parts) : undefined;
       // The node's RFC 3161 TSA (home/tsa, issued by the network CA); homes made before it have none.
       const tsa = opts.home ? await loadTsa(resolve(opts.home)) : undefined;
-      const api = await buildApi({ chain, mempool: parts.mempool, engine: parts.engine, config: opts.config, waiters, version: VERSION, startedAt: Date.now(), network, access: createApiAccess(chain), tsa }, log);
+      const proofLog = opts.home ? { signer: loadOrCreateLogKey(resolve(opts.home), opts.genesis.chainId), everyBlocks: DEFAULT_CHECKPOINT_EVERY_BLOCKS } : undefined;
+      const api = await buildApi({ chain, mempool: parts.mempool, engine: parts.engine, config: opts.config, waiters, version: VERSION, startedAt: Date.now(), network, access: createApiAccess(chain, { maxValidityMs: opts.config.api.authMaxValidityMs, clockSkewMs: opts.config.api.authClockSkewMs, replayCacheSize: opts.config.api.authReplayCacheSize }), tsa, proofLog }, log);
       closers.unshift(() => api.close());
       await parts.engine.start();
       closers.unshift(() => parts.engine.stop());

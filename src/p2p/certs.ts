@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import type * as X509 from "@peculiar/x509";
 import { CivitasError, ErrorCode } from "../util/errors.js";
-import { installReflectMetadataShim } from "./reflect-shim.js";
+import { loadX509 } from "../crypto/x509.js";
 
 export interface NetworkCa {
   certPem: string;
@@ -37,16 +37,7 @@ const NODE_ID_BYTES = 20;
 // Tolerates clock skew between the machine issuing and the nodes checking.
 const BACKDATE_MS = 60 * 60 * 1000;
 
-let loaded: Promise<typeof X509> | undefined;
-function x509(): Promise<typeof X509> {
-  loaded ??= (async () => {
-    installReflectMetadataShim();
-    const lib = await import("@peculiar/x509");
-    lib.cryptoProvider.set(webcrypto as unknown as Crypto);
-    return lib;
-  })();
-  return loaded;
-}
+const x509 = loadX509;
 
 function validity(validYears: number | undefined, fallback: number): { notBefore: Date; notAfter: Date; serialNumber: string } {
   const years = validYears ?? fallback;

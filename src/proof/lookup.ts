@@ -35,7 +35,7 @@ export function readRecord(view: ProofChainView, fingerprintHex: string): ProofR
   return raw ? decodeRecord(raw) : undefined;
 }
 
-const EVENT_OF_OP: Record<HistoryEntry["op"], string> = { registered: "Registered", superseded: "Superseded", supersedes: "Registered", revoked: "Revoked", transferred: "Transferred" };
+const EVENT_OF_OP: Record<HistoryEntry["op"], string> = { registered: "Registered", superseded: "Superseded", revoked: "Revoked", transferred: "Transferred" };
 
 /** The hash of the transaction at `height` whose `proof.<type>` event names `fingerprintHex`. */
 export function findTx(view: ProofChainView, type: string, fingerprintHex: string, height: number): string | null {

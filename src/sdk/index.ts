@@ -27,6 +27,8 @@ export type { HexInclusionProof, HexConsistencyProof, SmtProof } from "./proofs.
 export { LightClient, LightClientError, LIGHT_CLIENT_BATCH } from "./light-client.js";
 export type { TrustedCheckpoint, LightClientOptions, LightClientCheck, VerifiedHeader, VerifiedTx, VerifiedState, VerifiedQuery, SyncResult } from "./light-client.js";
 export * from "./credentials.js";
+export { requestTimestamp, getTsaCertificates } from "./tsa.js";
+export type { TimestampResult, TimestampRequestOptions } from "./tsa.js";
 export { ProofsClient, proofSigner, batchTree, batchReceipts, registrationMessage, registrationText, checkReceipt, parseReceipt, RECEIPT_TYPE } from "./proofs-client.js";
 export type { ProofSigner, OwnerInput, DocumentInfo, ChainInfo, RootRegistration, VerifyAnswer, ProofReceipt } from "./proofs-client.js";
 export { getPortableSuite } from "../crypto/portable-suites.js";

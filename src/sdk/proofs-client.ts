@@ -42,6 +42,11 @@ export interface OwnerInput {
   docType: string;
   metadata?: string;
   salted?: boolean;
+  /**
+   * Obtains an RFC 3161 token (DER) for the registered fingerprint or root, e.g. from the
+   * node's TSA with `requestTimestamp`; the chain verifies it against its trusted TSA roots.
+   */
+  timestamp?: (imprint: Uint8Array) => Promise<Uint8Array>;
 }
 
 export interface DocumentInfo {
@@ -89,14 +94,14 @@ export class ProofsClient {
   async documentCall(fingerprint: Uint8Array, o: OwnerInput): Promise<CallInput> {
     const c = await this.chain();
     const fields = { chain: c.chainId, kind: "document" as const, fingerprint: toHex(fingerprint), count: 1, salted: o.salted === true, owner: o.owner, docType: o.docType, metadata: o.metadata ?? "" };
-    return { module: "proof", method: "register", args: { fingerprint: fields.fingerprint, salted: fields.salted ? 1 : 0, docType: fields.docType, metadata: fields.metadata, owner: o.owner, keyId: o.keyId, signature: toHex(o.signer(registrationMessage(fields))) } };
+    return { module: "proof", method: "register", args: { fingerprint: fields.fingerprint, salted: fields.salted ? 1 : 0, docType: fields.docType, metadata: fields.metadata, owner: o.owner, keyId: o.keyId, signature: toHex(o.signer(registrationMessage(fields))), ...(await tokenArg(o, fingerprint)) } };
   }
 
   /** The `proof.registerBatch` call for a root over `count` fingerprints, signed by the owner. */
   async batchCall(root: Uint8Array, count: number, o: OwnerInput): Promise<CallInput> {
     const c = await this.chain();
     const fields = { chain: c.chainId, kind: "batch" as const, fingerprint: toHex(root), count, salted: o.salted === true, owner: o.owner, docType: o.docType, metadata: o.metadata ?? "" };
-    return { module: "proof", method: "registerBatch", args: { root: fields.fingerprint, count, salted: fields.salted ? 1 : 0, docType: fields.docType, metadata: fields.metadata, owner: o.owner, keyId: o.keyId, signature: toHex(o.signer(registrationMessage(fields))) } };
+    return { module: "proof", method: "registerBatch", args: { root: fields.fingerprint, count, salted: fields.salted ? 1 : 0, docType: fields.docType, metadata: fields.metadata, owner: o.owner, keyId: o.keyId, signature: toHex(o.signer(registrationMessage(fields))), ...(await tokenArg(o, root)) } };
   }
 
   private async sendOk(wallet: Wallet, call: CallInput, wait: boolean): Promise<TxResponse> {
@@ -238,4 +243,8 @@ export function batchReceipts(tree: BatchTree, fingerprints: Uint8Array[], finis
       root,
     }),
   );
+}
+
+async function tokenArg(o: OwnerInput, imprint: Uint8Array): Promise<{ tsaToken?: string }> {
+  return o.timestamp ? { tsaToken: toHex(await o.timestamp(imprint)) } : {};
 }

@@ -7,11 +7,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VerifyPool } from "../../src/mempool/verify-pool.js";
-import { checkAll } from "./checkers.js";
 import type { EngineWorld } from "./engine-node.js";
 import { engineGenesis, engineOptions, removeWorld } from "./engine-node.js";
 import type { SeedResult } from "./scenarios.js";
-import { describeScenario, scenario } from "./scenarios.js";
+import { scenario, seedResult } from "./scenarios.js";
 import type { SimOptions } from "./simulator.js";
 import { makeKeys, Simulation } from "./simulator.js";
 
@@ -45,20 +44,7 @@ export async function runEngineSeed(seed: number): Promise<SeedResult & { sim: S
   const t0 = performance.now();
   const opts = { ...scenario(seed, "random"), label: "engine" };
   const { sim } = await runEngineSim(opts);
-  return {
-    sim,
-    seed,
-    kind: "random",
-    violations: checkAll(sim),
-    validators: opts.powers.length,
-    height: Math.max(0, ...sim.honest.flatMap((p) => [...p.commits.keys()])),
-    virtualMs: sim.now,
-    wallMs: performance.now() - t0,
-    events: sim.events,
-    acked: sim.acks.size,
-    lostWrites: sim.nodes.reduce((s, p) => s + p.storage.lost.length, 0),
-    summary: describeScenario(opts),
-  };
+  return seedResult(sim, seed, "random", opts, t0);
 }
 
 export function engineReplayCommand(seed: number): string {

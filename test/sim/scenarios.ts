@@ -226,12 +226,16 @@ export function runSeed(seed: number, kind: ScenarioKind = "random"): SeedResult
   const t0 = performance.now();
   const opts = scenario(seed, kind);
   const sim = new Simulation(opts).run();
-  const violations = checkAll(sim);
+  return seedResult(sim, seed, kind, opts, t0);
+}
+
+/** What a finished run reports: its checks, size and cost. */
+export function seedResult(sim: Simulation, seed: number, kind: ScenarioKind, opts: SimOptions, t0: number): SeedResult & { sim: Simulation } {
   return {
     sim,
     seed,
     kind,
-    violations,
+    violations: checkAll(sim),
     validators: opts.powers.length,
     height: Math.max(0, ...sim.honest.flatMap((p) => [...p.commits.keys()])),
     virtualMs: sim.now,

@@ -58,6 +58,12 @@ export class ProofChain {
     return wallet.buildTx({ chain: this.f.genesis.chainId, nonce, calls, gasLimit: 2_000_000 });
   }
 
+  /** A transaction with the next nonce that does not consume it locally (for ones admission must refuse). */
+  probe(wallet: Wallet, calls: CallInput[]): SignedTx {
+    const nonce = this.nonces.get(wallet.address) ?? this.chain.accountNonce(wallet.address);
+    return wallet.buildTx({ chain: this.f.genesis.chainId, nonce, calls, gasLimit: 2_000_000 });
+  }
+
   /** Admits transactions; returns the admission result of each (refusals included). */
   async admit(txs: SignedTx[]): Promise<Array<{ ok: true; hash: string } | { ok: false; code: string; message: string }>> {
     const res = await this.mempool.admit(txs.map((t) => t.bytes));

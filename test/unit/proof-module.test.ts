@@ -130,13 +130,14 @@ test("supersede, revoke and transfer: by a controller only, the history grows, t
     const original = readRecord(c.view(), v1);
     // A stranger cannot supersede, revoke or transfer.
     const before = proofState(c);
-    failed(await c.run(stranger.wallet, "supersede", { ...registerArgs(c, uni, { fingerprint: v2, docType: "e-invoice" }), fingerprint: v1, newFingerprint: v2, reason: "x" } as never), ErrorCode.EXEC_UNAUTHORIZED);
+    const sargs = registerArgs(c, uni, { fingerprint: v2, docType: "e-invoice" });
+    const supersedeArgs = { fingerprint: v1, newFingerprint: v2, reason: "corrected amount", salted: sargs.salted, docType: sargs.docType, metadata: sargs.metadata, keyId: sargs.keyId, signature: sargs.signature };
+    failed(await c.run(stranger.wallet, "supersede", supersedeArgs), ErrorCode.EXEC_UNAUTHORIZED);
     failed(await c.run(stranger.wallet, "revoke", { fingerprint: v1, reason: "x" }), ErrorCode.EXEC_UNAUTHORIZED);
     failed(await c.run(stranger.wallet, "transfer", { fingerprint: v1, newOwner: stranger.did, reason: "x" }), ErrorCode.EXEC_UNAUTHORIZED);
     assert.deepEqual(proofState(c), before);
 
-    const sargs = registerArgs(c, uni, { fingerprint: v2, docType: "e-invoice" });
-    const sup = await c.run(uni.wallet, "supersede", { fingerprint: v1, newFingerprint: v2, reason: "corrected amount", salted: sargs.salted, docType: sargs.docType, metadata: sargs.metadata, keyId: sargs.keyId, signature: sargs.signature });
+    const sup = await c.run(uni.wallet, "supersede", supersedeArgs);
     ok(sup);
     assert.deepEqual(sup.events.map((e) => e.type), ["Registered", "Superseded"]);
     const old = verifyAnswer(c.view(), v1);
@@ -195,7 +196,7 @@ test("wrong key, rotated key, unknown or deactivated owner, malformed input: typ
     assert.deepEqual(proofState(c), before, "no refused registration left state behind");
     // Malformed hashes and signatures are refused at admission (never included).
     for (const bad of [fp.toUpperCase(), fp.slice(2), "0x" + fp.slice(2), fp + "00"]) {
-      const [a] = await c.admit([c.tx(uni.wallet, [{ module: "proof", method: "register", args: { ...registerArgs(c, uni, { fingerprint: fp }), fingerprint: bad } }])]);
+      const [a] = await c.admit([c.probe(uni.wallet, [{ module: "proof", method: "register", args: { ...registerArgs(c, uni, { fingerprint: fp }), fingerprint: bad } }])]);
       assert.equal(a.ok, false);
       assert.equal((a as { code: string }).code, ErrorCode.TX_BAD_ARGS);
     }

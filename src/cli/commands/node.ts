@@ -98,8 +98,14 @@ export function nodeCommands(program: Command): void {
           validatorSecretKey,
           config: { moniker: f.moniker, api: { ...(f.apiHost ? { host: f.apiHost } : {}), ...(f.apiPort ? { port: intOpt(f.apiPort, "api-port") } : {}) } },
         };
+        // The chain's CA comes first: a new genesis names it as the trusted TSA root, so the
+        // tokens of this node's TSA can be verified by every node at registration.
+        const { createNetworkCa } = await import("../../p2p/certs.js");
+        const ca = await createNetworkCa({ name: `${f.chainId} network CA` });
         const { initHome } = await import("../../node/home.js");
-        const r = initHome(opts);
+        const r = initHome({ ...opts, ...(genesisDoc === undefined ? { tsaRoots: [ca.certPem] } : {}) });
+        const { writeCaAndTsa } = await import("../../proof/tsa/home.js");
+        await writeCaAndTsa(r.dir, ca, { chainId: r.genesis.chainId, moniker: f.moniker ?? "node-0" });
         print(g, { home: r.dir, chainId: r.genesis.chainId, validator: r.validatorAddress, authority: r.genesis.authority }, () =>
           [`initialised ${r.dir}`, `  chain      ${r.genesis.chainId} (${r.genesis.cryptoSuite}, ${r.genesis.consensus})`, `  validator  ${r.validatorAddress}`, `  authority  ${r.genesis.authority}`, `start it with: civitas start --home ${f.home}`].join("\n"),
         );

@@ -41,6 +41,16 @@ permit (
 );`,
   },
   {
+    id: "baseline-provenance",
+    text: `// Provenance of integrity proofs (X.1407 9.3.1 b, no anonymous reads): an account bound to
+// the owner DID reads the history and list of its records; regulators and auditors read all.
+// Verifying a document one holds (POST /v1/proofs/verify) needs no decision.
+permit (principal, action in [Action::"proof.history", Action::"proof.list"], resource is Did)
+when { principal in resource };
+permit (principal, action in [Action::"proof.history", Action::"proof.list"], resource)
+when { principal in Role::"regulator" || principal in Role::"auditor" };`,
+  },
+  {
     id: "baseline-own-account",
     text: `// An account may read its own identity record.
 permit (principal is Account, action == Action::"identity.readAccount", resource is Account)

@@ -4,7 +4,7 @@
  * docs/spec/proof.md.
  */
 import type { Module } from "../../execution/module.js";
-import { HASH_HEX, PROOF_MODULE, quotaKey, recordKey } from "./common.js";
+import { HASH_HEX, PROOF_MODULE, proofInvalid, quotaKey, recordKey } from "./common.js";
 import { lifecycleMethods } from "./lifecycle.js";
 import type { ProofLimits } from "./limits.js";
 import { proofLimits } from "./limits.js";
@@ -12,10 +12,11 @@ import { decodeQuota } from "./quota.js";
 import { decodeAny, decodeRecord, recordJson } from "./record.js";
 import { registerMethods } from "./register.js";
 import type { TsaTokenCheck } from "./tsa-hook.js";
+import { encodeTsaRoots, stateTsaCheck, TSA_ROOTS_KEY, tsaRootFromPem, tsaRootMethods, tsaRootsJson } from "./tsa-roots.js";
 
 export interface ProofModuleOptions {
   limits?: Partial<ProofLimits>;
-  /** RFC 3161 token check (src/proof/tsa); without it, registrations carrying a token are refused. */
+  /** RFC 3161 token check; default: against the trusted roots in the module's state (tsa-roots.ts). */
   tsa?: TsaTokenCheck;
 }
 
@@ -29,7 +30,12 @@ export function createProofModule(o: ProofModuleOptions = {}): ProofModule {
     name: PROOF_MODULE,
     doc: "Integrity proofs: document fingerprints and aggregated Merkle roots signed by their owner DID, with supersede, revoke, transfer and history.",
     limits,
-    methods: { ...registerMethods({ limits, tsa: o.tsa }), ...lifecycleMethods(limits) },
+    methods: { ...registerMethods({ limits, tsa: o.tsa ?? stateTsaCheck(limits) }), ...lifecycleMethods(limits), ...tsaRootMethods(limits) },
+    initGenesis(ctx, genesis) {
+      const roots = (genesis.tsaRoots ?? []).map((pem, i) => tsaRootFromPem(pem, `genesis.tsaRoots[${i}]`));
+      if (roots.length > limits.maxTsaRoots) throw proofInvalid(`genesis.tsaRoots: at most ${limits.maxTsaRoots}`);
+      if (roots.length) ctx.set(TSA_ROOTS_KEY, encodeTsaRoots(roots));
+    },
     queries: {
       record: {
         doc: "The record registered under a fingerprint or batch root (null if absent, with a non-membership proof).",
@@ -49,6 +55,13 @@ export function createProofModule(o: ProofModuleOptions = {}): ProofModule {
           return { key, value: { window: q.window, used: q.used, limit: limits.maxRecordsPerWindow, windowMs: limits.quotaWindowMs } };
         },
       },
+      tsaRoots: {
+        doc: "The TSA root certificates this chain trusts for registration tokens (id = SHA-256 of the DER).",
+        args: {},
+        run(ctx) {
+          return { key: TSA_ROOTS_KEY, value: tsaRootsJson(ctx.get(TSA_ROOTS_KEY)) };
+        },
+      },
       limits: {
         doc: "The module's limits (consensus constants of this chain).",
         args: {},
@@ -57,7 +70,7 @@ export function createProofModule(o: ProofModuleOptions = {}): ProofModule {
         },
       },
     },
-    decodeValue: decodeAny,
+    decodeValue: (key, value) => (key === TSA_ROOTS_KEY ? tsaRootsJson(value) : decodeAny(key, value)),
   };
 }
 
@@ -71,3 +84,4 @@ export { decodeHistory, decodeRecord, recordJson } from "./record.js";
 export type { HistoryEntry, HistoryOp, ProofRecord, RecordKind, RecordStatus, TsaStamp } from "./record.js";
 export type { TsaCheckContext, TsaTokenCheck } from "./tsa-hook.js";
 export { HASH_HEX, historyKey, PROOF_MODULE, quotaKey, recordKey } from "./common.js";
+export { decodeTsaRoots, TSA_ROOTS_KEY, tsaRootsJson } from "./tsa-roots.js";

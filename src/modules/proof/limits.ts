@@ -15,6 +15,10 @@ export interface ProofLimits {
   maxTsaTokenBytes: number;
   /** History entries per record; the registration entry is one of them. */
   maxHistory: number;
+  /** Largest difference between a token's genTime and the block time (X.1407 8.2.3). */
+  maxTsaSkewMs: number;
+  /** Trusted TSA roots held at once. */
+  maxTsaRoots: number;
 }
 
 export const PROOF_LIMITS: Readonly<ProofLimits> = Object.freeze({
@@ -26,6 +30,8 @@ export const PROOF_LIMITS: Readonly<ProofLimits> = Object.freeze({
   maxReasonChars: 256,
   maxTsaTokenBytes: 8192,
   maxHistory: 256,
+  maxTsaSkewMs: 600_000,
+  maxTsaRoots: 16,
 });
 
 /** The defaults overridden by `partial`; refuses values that could not work (a configuration bug). */

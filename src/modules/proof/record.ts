@@ -11,7 +11,7 @@ export const RECORD_VERSION = 1;
 
 export type RecordKind = "document" | "batch";
 export type RecordStatus = "active" | "superseded" | "revoked";
-export type HistoryOp = "registered" | "superseded" | "supersedes" | "revoked" | "transferred";
+export type HistoryOp = "registered" | "superseded" | "revoked" | "transferred";
 
 export interface TsaStamp {
   token: Uint8Array;
@@ -54,7 +54,7 @@ export interface HistoryEntry {
 
 const KINDS: readonly string[] = ["document", "batch"];
 const STATUSES: readonly string[] = ["active", "superseded", "revoked"];
-const OPS: readonly string[] = ["registered", "superseded", "supersedes", "revoked", "transferred"];
+const OPS: readonly string[] = ["registered", "superseded", "revoked", "transferred"];
 
 export function encodeRecord(r: ProofRecord): Uint8Array {
   return encode({

@@ -42,6 +42,24 @@ export async function writeTsaHome(home: string, ca: { certPem: string; keyPem: 
   writeFileSync(join(dir, FILES.roots), ca.certPem);
 }
 
+/**
+ * For a single-node chain (`civitas init`), which has no network CA yet: creates one in
+ * `home/ca` (ca.key 0600, kept so the operator can issue more certificates) and the TSA from it.
+ */
+export async function initTsaWithNewCa(home: string, opts: { chainId: string; moniker: string }): Promise<void> {
+  const { createNetworkCa } = await import("../../p2p/certs.js");
+  await writeCaAndTsa(home, await createNetworkCa({ name: `${opts.chainId} network CA` }), opts);
+}
+
+/** Writes `ca` into `home/ca` and this node's TSA issued by it (the CA may already be in genesis tsaRoots). */
+export async function writeCaAndTsa(home: string, ca: { certPem: string; keyPem: string }, opts: { chainId: string; moniker: string }): Promise<void> {
+  const caDir = join(home, "ca");
+  mkdirSync(caDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(caDir, "ca.crt"), ca.certPem);
+  writeFileSync(join(caDir, "ca.key"), ca.keyPem, { mode: 0o600 });
+  await writeTsaHome(home, ca, { name: `${opts.chainId} TSA ${opts.moniker}` });
+}
+
 export function hasTsaHome(home: string): boolean {
   return existsSync(join(home, TSA_DIR, FILES.cert)) && existsSync(join(home, TSA_DIR, FILES.key));
 }

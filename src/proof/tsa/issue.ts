@@ -4,23 +4,13 @@
  * (and nonRepudiation, since tokens serve as evidence).
  */
 import { createPrivateKey, randomBytes, webcrypto } from "node:crypto";
-import type * as X509 from "@peculiar/x509";
-import { installReflectMetadataShim } from "../../p2p/reflect-shim.js";
+import { loadX509 } from "../../crypto/x509.js";
 import { CivitasError, ErrorCode } from "../../util/errors.js";
 
 const EC = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const BACKDATE_MS = 60 * 60 * 1000;
 
-let loaded: Promise<typeof X509> | undefined;
-function x509(): Promise<typeof X509> {
-  loaded ??= (async () => {
-    installReflectMetadataShim();
-    const lib = await import("@peculiar/x509");
-    lib.cryptoProvider.set(webcrypto as unknown as Crypto);
-    return lib;
-  })();
-  return loaded;
-}
+const x509 = loadX509;
 
 export interface TsaCertificate {
   certPem: string;
