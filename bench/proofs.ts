@@ -10,6 +10,9 @@
  *     Receipts are kept in binary (path tables); turning them into JSON files is measured apart.
  *  2. single: S `proof.register` transactions (each with an owner signature checked on chain),
  *     signed before the window, submitted in batches; figure: committed registrations/s.
+ *  3. bundle check: the offline proof bundle of one sampled document is built from the node,
+ *     then checked C times with the portable verifier (src/proof/bundle, what `civitas proof
+ *     check` and browsers run); figures: median and p99 ms per check (target < 50 ms).
  * Prints a table to stderr and one JSON document to stdout.
  */
 import { spawn } from "node:child_process";
@@ -24,7 +27,10 @@ import { pathFromTable } from "../src/proof/batch-tree.js";
 import type { PathTable } from "../src/proof/batch-tree.js";
 import { BatchPool, shareDocuments } from "../src/proof/parallel-batch.js";
 import type { SharedDocuments } from "../src/proof/parallel-batch.js";
+import { bundleText, checkBundleText } from "../src/proof/bundle/index.js";
+import type { ProofReceipt } from "../src/proof/receipt.js";
 import { RECEIPT_TYPE } from "../src/proof/receipt.js";
+import { buildProofBundle } from "../src/sdk/bundle.js";
 import { ProofsClient, proofSigner } from "../src/sdk/proofs-client.js";
 import type { OwnerInput } from "../src/sdk/proofs-client.js";
 import { Wallet } from "../src/sdk/wallet.js";
@@ -37,6 +43,7 @@ interface Options {
   singles: number;
   threads: number;
   blockIntervalMs: number;
+  bundleChecks: number;
 }
 
 const ITEM_BYTES = 64;
@@ -79,6 +86,7 @@ export async function runProofsBench(argv: string[]): Promise<void> {
     .option("--singles <n>", "single registrations", intArg(0, 100_000), 2_000)
     .option("--threads <n>", "hashing threads (default: one per core)", intArg(1, 64), availableParallelism())
     .option("--block-interval-ms <ms>", "genesis blockIntervalMs", intArg(1, 60_000), 100)
+    .option("--bundle-checks <n>", "offline checks of one proof bundle (0: skip)", intArg(0, 100_000), 300)
     .showHelpAfterError();
   program.parse(argv, { from: "user" });
   const o = program.opts<Options>();
@@ -194,6 +202,24 @@ export async function runProofsBench(argv: string[]): Promise<void> {
       singleTps = Math.round(o.singles / singleSeconds);
     }
 
+    // Phase 3: offline bundle verification (after the windows above, so it does not disturb them).
+    let bundleCheck: { checks: number; bundleBytes: number; medianMs: number; p99Ms: number; maxMs: number } | null = null;
+    if (o.bundleChecks > 0) {
+      const receipt = { type: RECEIPT_TYPE, chain: chainId, hashAlgorithm: "sha-256", kind: "batch-leaf", fingerprint: toHex(last.sample.fp), salt: null, leafIndex: last.sample.index, treeSize: last.sample.size, leafHash: toHex(leafHash(sha, last.sample.fp)), path: last.sample.path.map(toHex), root: toHex(last.root), owner, docType: "e-invoice", txHash: last.hash, height: lastHeight, time: 0 } as ProofReceipt;
+      const text = bundleText(await buildProofBundle(proofs.client, { fingerprint: last.sample.fp, receipt }));
+      process.stderr.write(`bundle check: ${o.bundleChecks} offline checks of a ${text.length}-byte bundle...\n`);
+      const times: number[] = [];
+      for (let k = 0; k < o.bundleChecks; k++) {
+        const c0 = performance.now();
+        const r = checkBundleText(text, { documentFingerprint: last.sample.fp });
+        times.push(performance.now() - c0);
+        if (!r.valid) throw new Error(`the bundle does not check: ${r.failed?.reason}`);
+      }
+      times.sort((a, b) => a - b);
+      const at = (q: number): number => round(times[Math.min(times.length - 1, Math.floor(q * times.length))]);
+      bundleCheck = { checks: times.length, bundleBytes: text.length, medianMs: at(0.5), p99Ms: at(0.99), maxMs: round(times[times.length - 1]) };
+    }
+
     const result = {
       benchmark: "proofs-solo",
       aggregated: {
@@ -213,6 +239,7 @@ export async function runProofsBench(argv: string[]): Promise<void> {
         jsonReceiptBytesAvg: Math.round(jsonBytes / lastCount),
       },
       single: { registrations: o.singles, windowSeconds: round(singleSeconds), committedPerSecond: singleTps },
+      bundleCheck,
       blockIntervalMs: o.blockIntervalMs,
       machine: { cores: availableParallelism(), node: process.version },
     };
@@ -222,6 +249,7 @@ export async function runProofsBench(argv: string[]): Promise<void> {
       ["aggregated: CPU bench / node (cores)", `${result.aggregated.benchProcessCpuCores} / ${result.aggregated.nodeCpuCores}`],
       ["JSON receipts (one thread)", `${jsonPerSecond} /s, ${result.aggregated.jsonReceiptBytesAvg} bytes each`],
       ["single registrations committed/s", `${singleTps} (${o.singles} in ${round(singleSeconds)} s)`],
+      ["bundle check (offline, one thread)", bundleCheck ? `median ${bundleCheck.medianMs} ms, p99 ${bundleCheck.p99Ms} ms over ${bundleCheck.checks} checks (target < 50 ms)` : "skipped"],
       ["block interval", `${o.blockIntervalMs} ms`],
     ];
     process.stderr.write("\n" + rows.map(([k, v]) => `  ${k.padEnd(38)} ${v}`).join("\n") + "\n\n");

@@ -13,6 +13,11 @@ import { join } from "node:path";
 import type { Proc } from "./helpers/proc-node.js";
 import { describeRun, freePort, killAll, runCli, startNode } from "./helpers/proc-node.js";
 import type { RunResult } from "./helpers/proc-node.js";
+import { createHash } from "node:crypto";
+import { checkConsistency, openCheckpoint } from "../../src/proof/checkpoint/checkpoint.js";
+import { parseVerifierKey } from "../../src/proof/checkpoint/note.js";
+
+const sha256Fn = (b: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(b).digest());
 
 const PASS = "proof-cli-passphrase";
 const env = { CIVITAS_PASSPHRASE: PASS };
@@ -145,4 +150,44 @@ test("a salted single document: verifies with its receipt's salt, not from the d
   assert.match(JSON.stringify(own), /registered/);
   const missing = await fetch(`${url}/v1/proofs/${"ab".repeat(32)}/history`);
   assert.equal(missing.status, 404);
+});
+
+test("signed checkpoints of the proof log: one leaf per registration, C2SP note verifies, consistency between two checkpoints", { timeout: 120_000 }, async () => {
+  const head = async (): Promise<number> => ((await (await fetch(`${url}/v1/status`)).json()) as { head: { height: number } }).head.height;
+  // Blocks are made only for transactions: transfers move the head to the next multiple of 10.
+  const advanceToCheckpoint = async (): Promise<void> => {
+    const target = Math.floor((await head()) / 10) * 10 + 10;
+    while ((await head()) < target) await cli([...g, "tx", "transfer", "--key", "university", "--to", uniAddress, "--amount", "1"], 0);
+  };
+  type Cp = { origin: string; note: string; size: number; rootHash: string; height: number; verifierKey: string };
+  const checkpoint = async (): Promise<Cp> => (await (await fetch(`${url}/v1/proofs/checkpoint`)).json()) as Cp;
+  await advanceToCheckpoint();
+  const first = await checkpoint();
+  // The earlier tests registered one batch root and one salted document.
+  assert.equal(first.size, 2);
+  assert.equal(first.origin, "civitas/proof-cli/proofs");
+  const verifier = parseVerifierKey(first.verifierKey);
+  const opened1 = openCheckpoint(first.note, verifier);
+  assert.deepEqual([opened1.size, opened1.rootHash], [first.size, first.rootHash]);
+  const bare = await (await fetch(`${url}/v1/proofs/checkpoint?format=note`)).text();
+  assert.equal(bare, first.note);
+  const tampered = first.note.split("\n");
+  tampered[1] = String(first.size + 1);
+  assert.throws(() => openCheckpoint(tampered.join("\n"), verifier), "a note whose size was changed does not verify");
+
+  const file = join(root, "late.txt");
+  await writeFile(file, "registered after the first checkpoint\n");
+  await cli([...g, "--json", "proof", "register", file, "--key", "university", "--owner", "did:civitas:proof-cli:university", "--out-dir", join(root, "late")], 0);
+  await advanceToCheckpoint();
+  const second = await checkpoint();
+  assert.equal(second.size, 3);
+  assert.ok(second.height > first.height);
+  const opened2 = openCheckpoint(second.note, verifier);
+  const cons = (await (await fetch(`${url}/v1/proofs/consistency?from=${first.size}&to=${second.size}`)).json()) as { proof: string[] };
+  assert.deepEqual(checkConsistency(sha256Fn, opened1, opened2, cons.proof), { ok: true });
+  // A forged newer root (a split view) does not verify against the same proof.
+  const forged = { ...opened2, rootHash: "00".repeat(32) };
+  assert.equal(checkConsistency(sha256Fn, opened1, forged, cons.proof).ok, false);
+  const bad = await fetch(`${url}/v1/proofs/consistency?from=3&to=2`);
+  assert.equal(bad.status, 400);
 });

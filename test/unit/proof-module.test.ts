@@ -192,7 +192,7 @@ test("wrong key, rotated key, unknown or deactivated owner, malformed input: typ
     failed(await c.run(uni.wallet, "register", registerArgs(c, uni, { fingerprint: fp, docType: "bad type!" })), ErrorCode.PROOF_INVALID, /docType/);
     failed(await c.run(uni.wallet, "register", registerArgs(c, uni, { fingerprint: fp, metadata: "two\nlines" })), ErrorCode.PROOF_INVALID, /control characters/);
     failed(await c.run(uni.wallet, "register", { ...registerArgs(c, uni, { fingerprint: fp }), salted: 2 }), ErrorCode.PROOF_INVALID, /salted/);
-    failed(await c.run(uni.wallet, "register", { ...registerArgs(c, uni, { fingerprint: fp }), tsaToken: "3082" }), ErrorCode.PROOF_INVALID, /timestamp tokens/);
+    failed(await c.run(uni.wallet, "register", { ...registerArgs(c, uni, { fingerprint: fp }), tsaToken: "3082" }), ErrorCode.TSA_UNTRUSTED, /trusts no time-stamping authority/);
     assert.deepEqual(proofState(c), before, "no refused registration left state behind");
     // Malformed hashes and signatures are refused at admission (never included).
     for (const bad of [fp.toUpperCase(), fp.slice(2), "0x" + fp.slice(2), fp + "00"]) {

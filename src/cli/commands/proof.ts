@@ -7,8 +7,11 @@
  * call below. Shared helpers (chain info, key unlocking, exit codes) are in ./proof/shared.ts.
  */
 import type { Command } from "commander";
+import { proofBundleCommand } from "./proof/bundle.js";
+import { proofCheckCommand } from "./proof/check.js";
 import { proofHistoryCommand } from "./proof/history.js";
 import { proofRegisterCommand } from "./proof/register.js";
+import { proofReportCommand } from "./proof/report.js";
 import { proofVerifyCommand } from "./proof/verify.js";
 
 export function proofCommand(program: Command): void {
@@ -16,4 +19,7 @@ export function proofCommand(program: Command): void {
   proofRegisterCommand(proof);
   proofVerifyCommand(proof);
   proofHistoryCommand(proof);
+  proofBundleCommand(proof);
+  proofCheckCommand(proof);
+  proofReportCommand(proof);
 }

@@ -10,29 +10,28 @@ import { getPortableSuite } from "../../crypto/portable-suites.js";
 import type { CryptoSuite } from "../../crypto/suite.js";
 import { genesisHash, genesisValidators, parseGenesis } from "../../ledger/genesis.js";
 import { leafHash, verifyInclusionPath } from "../../ledger/merkle.js";
-import { verifySmtProof } from "../../ledger/smt-proof.js";
 import { sortValidators, validatorSetHash } from "../../ledger/validators.js";
 import { registrationMessage } from "../../modules/proof/message.js";
 import type { ProofRecord } from "../../modules/proof/record.js";
 import { decodeRecord } from "../../modules/proof/record.js";
-import { equalBytes, fromHex, toHex, utf8 } from "../../util/bytes.js";
+import { equalBytes, fromHex, toHex } from "../../util/bytes.js";
 import { commitment, hashAlgorithmOf } from "../hash.js";
 import type { HashAlgorithm } from "../hash.js";
 import type { CertifiedBlock } from "./chain.js";
 import { checkChain } from "./chain.js";
 import { BundleError } from "./errors.js";
-import type { BundlePart, ProofBundle, SmtProofJson } from "./format.js";
+import type { BundlePart, ProofBundle } from "./format.js";
 import { parseBundle } from "./parse.js";
+import { provedValue, RECORD_PREFIX } from "./state.js";
 import type { TsaFacts } from "./tsa.js";
 import { checkTsa } from "./tsa.js";
 import { checkRegistrationTx } from "./tx.js";
 
-export const RECORD_PREFIX = "proof/rec/";
-export const TSA_ROOTS_KEY = "proof/tsaroots";
-
 export interface CheckOptions {
   /** The document's bytes: its fingerprint (with the bundle's salt) must be the bundle's. */
   document?: Uint8Array;
+  /** Or the document's fingerprint as the caller computed it (streaming, with the bundle's suite and salt). */
+  documentFingerprint?: Uint8Array;
   /** Pin the trust anchor: its header hash must be this (hex). */
   trustedHash?: string;
   /** Pin the trust anchor to a genesis document (JSON text or object): the anchor must be its block 0 and set. */
@@ -100,13 +99,6 @@ function blockFacts(c: CertifiedBlock): BlockFacts {
   };
 }
 
-/** Verifies a state proof of `key` against `stateRoot`; returns the proved value (null = proved absent). */
-export function provedValue(suite: CryptoSuite, p: SmtProofJson, key: string, stateRoot: Uint8Array, part: BundlePart, what: string): Uint8Array | null {
-  if (p.key !== toHex(utf8(key))) throw new BundleError(part, `the state proof of ${what} is for another key than ${key}`);
-  if (!verifySmtProof((d) => suite.hash(d), stateRoot, p)) throw new BundleError(part, `the state proof of ${what} does not verify against the stateRoot ${toHex(stateRoot)}`);
-  return p.value === null ? null : fromHex(p.value);
-}
-
 function decodeProved(bytes: Uint8Array, part: BundlePart): ProofRecord {
   try {
     return decodeRecord(bytes);
@@ -155,8 +147,8 @@ function run(input: unknown, o: CheckOptions, steps: BundleStep[]): BundleFacts 
   // Document → fingerprint → (aggregation path) → the registered key.
   const fp = fromHex(b.document.fingerprint);
   const salt = b.document.salt === null ? null : fromHex(b.document.salt);
-  if (o.document) {
-    const got = commitment(H, o.document, salt);
+  if (o.document || o.documentFingerprint) {
+    const got = o.document ? commitment(H, o.document, salt) : (o.documentFingerprint as Uint8Array);
     if (!equalBytes(got, fp)) throw new BundleError("document", `the document${salt ? " with the bundle's salt" : ""} hashes to ${toHex(got)}, the bundle is for ${b.document.fingerprint}`);
     pass("document", `the document hashes to ${b.document.fingerprint} (${hashAlgorithmOf(b.suite)}${salt ? ", salted" : ""})`);
   }
@@ -212,7 +204,7 @@ function run(input: unknown, o: CheckOptions, steps: BundleStep[]): BundleFacts 
     hashAlgorithm: hashAlgorithmOf(b.suite),
     fingerprint: b.document.fingerprint,
     salted: rec.salted,
-    documentChecked: o.document !== undefined,
+    documentChecked: o.document !== undefined || o.documentFingerprint !== undefined,
     aggregation: b.aggregation ? { leafIndex: b.aggregation.leafIndex, treeSize: b.aggregation.treeSize, root: b.aggregation.root } : null,
     record: { kind: rec.kind, fingerprint: regHex, count: rec.count, docType: rec.docType, metadata: rec.metadata, owner: rec.owner, keyId: rec.keyId, verificationMethod: `${rec.owner}#key-${rec.keyId}`, publicKey: toHex(rec.publicKey), signature: toHex(rec.signature), registrant: rec.registrant, height: rec.height, time: rec.time, status: rec.status },
     block: blockFacts(reg),
