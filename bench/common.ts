@@ -21,24 +21,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
-}
-
-/** A base port such that base .. base+count-1 are all free on 127.0.0.1 right now. */
-export async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * (60_000 - 20_000 - count));
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = p !== 2379 && p !== 2380 && (await portIsFree(p));
-    if (ok) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports found on 127.0.0.1`);
-}
+export { freePortRange } from "../src/util/ports.js";
 
 export interface ProcStats {
   cpuSeconds: number;

@@ -15,6 +15,7 @@ import { errorHandler } from "./errors.js";
 import { accessRoutes } from "./routes/access.js";
 import { chainRoutes } from "./routes/chain.js";
 import { checkpointRoutes } from "./routes/checkpoints.js";
+import { consoleRoutes } from "./routes/console.js";
 import { eventRoutes } from "./routes/events.js";
 import { identityRoutes } from "./routes/identity.js";
 import { proofRoutes } from "./routes/proofs.js";
@@ -60,6 +61,7 @@ export async function buildApi(ctx: ApiContext, logger?: Logger): Promise<Fastif
     proofRoutes(scope, ctx);
     tsaRoutes(scope, ctx);
     checkpointRoutes(scope, ctx);
+    consoleRoutes(scope);
   });
   return app;
 }

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { Proc } from "./helpers/proc-node.js";
 import { describeRun, freePort, getJson, killAll, mapLimit, runCli, spawnCli, startNode } from "./helpers/proc-node.js";
 import type { RunResult } from "./helpers/proc-node.js";
+import { freePortRange } from "../../src/util/ports.js";
 
 const PASS = "cli-test-passphrase";
 let root: string;
@@ -283,8 +284,9 @@ test("client commands against a running node, then verify-chain", { timeout: 120
 test("civitas up: 4 validator processes; a transfer commits after one is killed; SIGINT stops them all with exit code 0", { timeout: 90_000 }, async () => {
   const cwd = join(root, "up-cwd");
   await mkdir(cwd);
-  const port = await freePort();
-  const p2pPort = await freePort();
+  // Four consecutive API ports and four p2p ports, all free, below the ephemeral range.
+  const port = await freePortRange(8);
+  const p2pPort = port + 4;
   const up = spawnCli(["up", "--port", String(port), "--p2p-port", String(p2pPort)], { cwd });
   try {
     const m = await up.waitFor(/node0\s+validator API (http:\/\/\S+)/, "stdout", 60_000);

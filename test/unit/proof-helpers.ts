@@ -7,10 +7,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { blockHash } from "../../src/ledger/block.js";
 import type { Block } from "../../src/ledger/block.js";
 import type { Receipt } from "../../src/ledger/receipt.js";
-import { decodeReceipt } from "../../src/ledger/receipt.js";
 import type { SignedTx } from "../../src/ledger/tx.js";
 import { Mempool } from "../../src/mempool/mempool.js";
 import { VerifyPool } from "../../src/mempool/verify-pool.js";
@@ -18,8 +16,8 @@ import { builtinModules } from "../../src/modules/index.js";
 import type { ProofLimits } from "../../src/modules/proof/index.js";
 import { createProofModule, registrationMessage } from "../../src/modules/proof/index.js";
 import { Chain } from "../../src/node/chain.js";
-import { hashAlgorithmOf } from "../../src/proof/hash.js";
 import type { ProofChainView } from "../../src/proof/lookup.js";
+import { proofChainView } from "../../src/api/routes/proofs.js";
 import type { CallInput } from "../../src/sdk/wallet.js";
 import { Wallet } from "../../src/sdk/wallet.js";
 import { fromHex, toHex } from "../../src/util/bytes.js";
@@ -101,24 +99,9 @@ export class ProofChain {
   }
 
   view(): ProofChainView {
-    const chain = this.chain;
-    return {
-      hashAlgorithm: hashAlgorithmOf(chain.genesis.cryptoSuite),
-      hash: chain.hashFn,
-      headHeight: () => chain.head().height,
-      get: (key) => chain.committedState.get(key),
-      blockTime: (h) => chain.getBlock(h)?.header.time,
-      blockHash: (h) => {
-        const b = chain.getBlock(h);
-        return b ? toHex(blockHash(chain.suite, b.header)) : undefined;
-      },
-      eventsOfType: (type, limit, fromHeight) => chain.store.eventsOfType(type, limit, fromHeight),
-      txEvents: (txHash) => {
-        const raw = chain.store.getReceiptBytes(txHash);
-        return raw ? decodeReceipt(raw).events.map((e) => ({ module: e.module, type: e.type, attrs: e.attrs as Record<string, unknown> })) : undefined;
-      },
-    };
+    return proofChainView(this.chain);
   }
+
 
   async close(): Promise<void> {
     await this.pool.close();

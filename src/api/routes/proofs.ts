@@ -16,6 +16,7 @@ import { fromHex, toHex } from "../../util/bytes.js";
 import { CivitasError, ErrorCode } from "../../util/errors.js";
 import type { ApiContext } from "../context.js";
 import { intParam } from "../params.js";
+import type { Chain } from "../../node/chain.js";
 
 const HASH_HEX = /^[0-9a-f]{64}$/;
 const SALT_HEX = /^(?:[0-9a-f]{2}){1,64}$/;
@@ -30,8 +31,8 @@ function hashField(v: unknown, name: string): string {
   return v;
 }
 
-function chainView(ctx: ApiContext): ProofChainView {
-  const chain = ctx.chain;
+/** What the proof lookups read from a node's chain (also used by in-process tests). */
+export function proofChainView(chain: Chain): ProofChainView {
   return {
     hashAlgorithm: hashAlgorithmOf(chain.genesis.cryptoSuite),
     hash: chain.hashFn,
@@ -48,6 +49,10 @@ function chainView(ctx: ApiContext): ProofChainView {
       return raw ? decodeReceipt(raw).events.map((e) => ({ module: e.module, type: e.type, attrs: e.attrs as Record<string, unknown> })) : undefined;
     },
   };
+}
+
+function chainView(ctx: ApiContext): ProofChainView {
+  return proofChainView(ctx.chain);
 }
 
 /** The record key's value with its sparse-Merkle proof against the head block's state root. */
