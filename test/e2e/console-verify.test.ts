@@ -4,7 +4,8 @@
  * from the CLI with an RFC 3161 token and bundled from the CLI, then the page checks the bundle
  * and the document (VALID with the facts), a tampered document and tampered bundles (NOT VALID
  * naming the part), a wrong and a right trusted anchor hash, a non-JSON and an oversized file,
- * and the verdict on a phone-sized screen offline. Every request the page makes after it loaded
+ * a salted record of a second, sm2-sm3 chain (SM3 in the browser), and the verdict on a
+ * phone-sized screen offline. Every request the page makes after it loaded
  * is recorded: there must be none. The page runs under its real CSP (connect-src 'none'), which
  * blocks a fetch before it becomes a request, so every console error (a CSP violation is one)
  * fails the test too. Screenshots of each step: test-artifacts/console-verify/.
