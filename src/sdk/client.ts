@@ -51,16 +51,25 @@ export class CivitasClient {
 
   async request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
     const f = this.opts.fetch ?? fetch;
-    let res: Response;
-    try {
-      res = await f(this.base + path, {
+    const send = (): Promise<Response> =>
+      f(this.base + path, {
         method,
         headers: body === undefined ? {} : { "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 120_000),
       });
+    let res: Response;
+    try {
+      res = await send();
     } catch (e) {
-      throw new ApiError(0, "NETWORK_ERROR", `cannot reach ${this.base}: ${(e as Error).message}. Is the node running?`);
+      // A pooled keep-alive connection the server closed just as it was reused fails the
+      // request before it is sent; a GET is safe to send once more on a fresh connection.
+      if (method !== "GET") throw new ApiError(0, "NETWORK_ERROR", `cannot reach ${this.base}: ${(e as Error).message}. Is the node running?`);
+      try {
+        res = await send();
+      } catch (e2) {
+        throw new ApiError(0, "NETWORK_ERROR", `cannot reach ${this.base}: ${(e2 as Error).message}. Is the node running?`);
+      }
     }
     const text = await res.text();
     let json: unknown;

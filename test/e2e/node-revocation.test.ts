@@ -51,6 +51,8 @@ test("a node certificate revoked on chain is dropped and refused by every peer; 
   const ok = await clients[0].send(authority, [{ module: "identity", method: "revokeNodeCertificate", args: { serial: cert.serial, reason: "decommissioned" } }]);
   assert.equal(ok.receipt?.status, "ok", JSON.stringify(ok.receipt));
   const revokedAt = ok.height!;
+  // Another node answers once it has committed the revoking block too.
+  await waitFor("node1 at the revoking height", async () => (await height(1)) >= revokedAt);
   const record = (await getJson(`${n.nodes[1].api}/v1/query/identity/nodeCertificate?serial=${cert.serial}`)).body as unknown as { value: { reason: string; height: number } };
   assert.equal(record.value.reason, "decommissioned");
   assert.equal(record.value.height, revokedAt);
