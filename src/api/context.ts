@@ -6,6 +6,7 @@ import type { NodeConfig } from "../node/config.js";
 import type { NodeTsa } from "../proof/tsa/home.js";
 import type { NoteSigner } from "../proof/checkpoint/note.js";
 import type { CommitWaiters } from "./waiters.js";
+import type { MonitoringApi } from "../node/metrics/monitoring.js";
 
 /** What the API needs from a running node: nothing it could use to bypass consensus. */
 export interface ApiContext {
@@ -27,6 +28,10 @@ export interface ApiContext {
   tsa?: NodeTsa;
   /** The proof log's signing key and checkpoint interval (GET /v1/proofs/checkpoint), when the node publishes them. */
   proofLog?: { signer: NoteSigner; everyBlocks: number };
+  /** Metrics, alerts and recent logs (GET /metrics, /v1/alerts, /v1/logs), when the node runs them. */
+  monitoring?: MonitoringApi;
+  /** The node's home folder (GET /v1/backup packs its genesis and node.json), when it has one. */
+  home?: string;
 }
 
 export interface ApiPrincipal {

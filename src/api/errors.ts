@@ -10,7 +10,7 @@ export function statusFor(code: string): number {
   if (code === ErrorCode.AUTH_REQUIRED || code === ErrorCode.AUTH_INVALID || code === ErrorCode.AUTH_EXPIRED || code === ErrorCode.AUTH_REPLAYED) return 401;
   if (code === ErrorCode.ACCESS_DENIED || code === ErrorCode.ACCOUNT_FROZEN || code === ErrorCode.ACCOUNT_CANCELLED) return 403;
   if (code === ErrorCode.API_BODY_TOO_LARGE || code === ErrorCode.TX_BATCH_TOO_LARGE || code === ErrorCode.TX_TOO_LARGE) return 413;
-  if (code === ErrorCode.TX_MEMPOOL_FULL || code === ErrorCode.API_UNAVAILABLE) return 503;
+  if (code === ErrorCode.TX_MEMPOOL_FULL || code === ErrorCode.API_UNAVAILABLE || code === ErrorCode.STORAGE_LIMIT_EXCEEDED) return 503;
   if (code === ErrorCode.INTERNAL || code === ErrorCode.CHAIN_CORRUPT) return 500;
   if (code === ErrorCode.TX_DUPLICATE || code === ErrorCode.TX_NONCE_PENDING || code === ErrorCode.PROOF_EXISTS) return 409;
   return 400;

@@ -3,8 +3,10 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { accessCommands } from "./commands/access.js";
+import { backupCommands } from "./commands/backup.js";
 import { clientCommands } from "./commands/client.js";
 import { credentialCommand } from "./commands/credential.js";
+import { indexerCommand } from "./commands/indexer.js";
 import { keysCommand } from "./commands/keys.js";
 import { networkCommands } from "./commands/network.js";
 import { nodeCommands } from "./commands/node.js";
@@ -32,6 +34,8 @@ accessCommands(program);
 keysCommand(program);
 credentialCommand(program);
 verifyChainCommand(program);
+backupCommands(program);
+indexerCommand(program);
 proofCommand(program);
 
 await program.parseAsync(process.argv);

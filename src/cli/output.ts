@@ -17,7 +17,7 @@ const HINTS: Record<string, string> = {
   KEY_BAD_PASSPHRASE: "check CIVITAS_PASSPHRASE / CIVITAS_PASSPHRASE_FILE",
   TX_NONCE_TOO_LOW: "the account has sent this nonce already; omit --nonce to use the next one",
   EXEC_INSUFFICIENT_BALANCE: "check the balance with 'civitas query token balance address=<addr>'",
-  CONFIG_INVALID: "fix the named field in node.json, or re-run 'civitas init'",
+  CONFIG_INVALID: "fix the named field (in node.json, the network spec or the flag it came from) and run the command again",
   GENESIS_INVALID: "fix the named field in genesis.json",
 };
 

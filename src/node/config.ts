@@ -2,7 +2,8 @@
  * Node configuration (node.json): where the node keeps its data, which key it signs with and
  * how its API and mempool are limited. Every field is checked by name; defaults are explicit.
  */
-import { CivitasError, ErrorCode } from "../util/errors.js";
+import { CivitasError, ErrorCode, isCivitasError } from "../util/errors.js";
+import { DEFAULT_RULES, parseRules, ruleToJson } from "./alerts/rules.js";
 
 export interface NodeConfig {
   /** Name shown in status and logs. */
@@ -65,7 +66,35 @@ export interface NodeConfig {
   };
   /** Signature verification threads (0 = one per core). */
   verifyWorkers: number;
+  /**
+   * Hardware profile (0 = not set). storageMiB is enforced by the node (it refuses to commit once
+   * its data folder is larger); memoryMiB is enforced by whoever starts the process (V8 heap
+   * limit, container or unit memory limit); cpus is reported only.
+   */
+  resources: { cpus: number; memoryMiB: number; storageMiB: number };
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Log files (node, host, system), relative to the config file's folder ("" = stdout only). */
+  logDir: string;
+  /** A log file is rotated once it reaches this size; this many rotated files are kept per source. */
+  logMaxFileBytes: number;
+  logMaxFiles: number;
+  /** Period of host samples in the host log (0 = none). */
+  logHostSampleMs: number;
+  metrics: {
+    /** Window of the civitas_tps gauge. */
+    tpsWindowSeconds: number;
+  };
+  /** Alert rules evaluated by the node, and where alerts go besides the log and the API. */
+  alerts: {
+    /** Rules are evaluated this often and after each block. */
+    evalIntervalMs: number;
+    /** Alert transitions kept for GET /v1/alerts. */
+    historySize: number;
+    /** Rules in their JSON form (docs/spec/monitoring.md); the node home's alert-rules.json, once PUT /v1/alerts/rules wrote it, takes their place. */
+    rules: Array<Record<string, unknown>>;
+    /** POST of each transition as JSON ("" url = no webhook). */
+    webhook: { url: string; timeoutMs: number; maxRetries: number; backoffMs: number; maxBackoffMs: number; queueSize: number };
+  };
 }
 
 export const NODE_CONFIG_DEFAULTS: NodeConfig = {
@@ -89,7 +118,19 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
     walFile: "consensus.wal",
   },
   verifyWorkers: 0,
+  resources: { cpus: 0, memoryMiB: 0, storageMiB: 0 },
   logLevel: "info",
+  logDir: "logs",
+  logMaxFileBytes: 10 * 1024 * 1024,
+  logMaxFiles: 5,
+  logHostSampleMs: 60_000,
+  metrics: { tpsWindowSeconds: 10 },
+  alerts: {
+    evalIntervalMs: 5_000,
+    historySize: 500,
+    rules: DEFAULT_RULES.map(ruleToJson),
+    webhook: { url: "", timeoutMs: 5_000, maxRetries: 5, backoffMs: 500, maxBackoffMs: 30_000, queueSize: 1_000 },
+  },
 };
 
 function bad(field: string, why: string): never {
@@ -121,7 +162,7 @@ const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as
 export function parseNodeConfig(input: unknown): NodeConfig {
   const o = obj(input, "");
   const d = NODE_CONFIG_DEFAULTS;
-  only(o, "", ["moniker", "dataDir", "genesisFile", "keyFile", "api", "mempool", "role", "p2p", "consensus", "verifyWorkers", "logLevel"]);
+  only(o, "", ["moniker", "dataDir", "genesisFile", "keyFile", "api", "mempool", "role", "p2p", "consensus", "verifyWorkers", "resources", "logLevel", "logDir", "logMaxFileBytes", "logMaxFiles", "logHostSampleMs", "metrics", "alerts"]);
   const p2p = obj(o.p2p, "p2p");
   only(p2p, "p2p.", Object.keys(d.p2p));
   const cons = obj(o.consensus, "consensus");
@@ -138,6 +179,8 @@ export function parseNodeConfig(input: unknown): NodeConfig {
   only(api, "api.", Object.keys(d.api));
   const mp = obj(o.mempool, "mempool");
   only(mp, "mempool.", Object.keys(d.mempool));
+  const res = obj(o.resources, "resources");
+  only(res, "resources.", Object.keys(d.resources));
   const logLevel = o.logLevel ?? d.logLevel;
   if (!LEVELS.includes(logLevel as never)) bad("logLevel", `expected one of ${LEVELS.join(", ")}`);
   return {
@@ -182,6 +225,47 @@ export function parseNodeConfig(input: unknown): NodeConfig {
       walFile: str(cons.walFile ?? d.consensus.walFile, "consensus.walFile"),
     },
     verifyWorkers: int(o.verifyWorkers ?? d.verifyWorkers, "verifyWorkers", 0, 64),
+    resources: {
+      cpus: int(res.cpus ?? d.resources.cpus, "resources.cpus", 0, 1024),
+      memoryMiB: int(res.memoryMiB ?? d.resources.memoryMiB, "resources.memoryMiB", 0, 16 * 1024 * 1024),
+      storageMiB: int(res.storageMiB ?? d.resources.storageMiB, "resources.storageMiB", 0, 1024 * 1024 * 1024),
+    },
     logLevel: logLevel as NodeConfig["logLevel"],
+    logDir: typeof o.logDir === "string" && o.logDir === "" ? "" : str(o.logDir ?? d.logDir, "logDir"),
+    logMaxFileBytes: int(o.logMaxFileBytes ?? d.logMaxFileBytes, "logMaxFileBytes", 1024, 1024 ** 3),
+    logMaxFiles: int(o.logMaxFiles ?? d.logMaxFiles, "logMaxFiles", 0, 1000),
+    logHostSampleMs: int(o.logHostSampleMs ?? d.logHostSampleMs, "logHostSampleMs", 0, 86_400_000),
+    ...monitoringConfig(o),
+  };
+}
+
+function monitoringConfig(o: Record<string, unknown>): Pick<NodeConfig, "metrics" | "alerts"> {
+  const d = NODE_CONFIG_DEFAULTS;
+  const m = obj(o.metrics, "metrics");
+  only(m, "metrics.", Object.keys(d.metrics));
+  const a = obj(o.alerts, "alerts");
+  only(a, "alerts.", Object.keys(d.alerts));
+  const w = obj(a.webhook, "alerts.webhook");
+  only(w, "alerts.webhook.", Object.keys(d.alerts.webhook));
+  const url = w.url ?? d.alerts.webhook.url;
+  if (typeof url !== "string" || (url !== "" && !/^https?:\/\/[^\s]+$/.test(url))) bad("alerts.webhook.url", "expected an http:// or https:// URL, or \"\" for none");
+  let rules = d.alerts.rules;
+  if (a.rules !== undefined) {
+    try {
+      rules = parseRules(a.rules, "alerts.rules").map(ruleToJson);
+    } catch (e) {
+      if (isCivitasError(e)) throw new CivitasError(ErrorCode.CONFIG_INVALID, `config.${e.message}`, e.details);
+      throw e;
+    }
+  }
+  const wi = (k: Exclude<keyof NodeConfig["alerts"]["webhook"], "url">, min: number, max: number): number => int(w[k] ?? d.alerts.webhook[k], `alerts.webhook.${k}`, min, max);
+  return {
+    metrics: { tpsWindowSeconds: int(m.tpsWindowSeconds ?? d.metrics.tpsWindowSeconds, "metrics.tpsWindowSeconds", 1, 3600) },
+    alerts: {
+      evalIntervalMs: int(a.evalIntervalMs ?? d.alerts.evalIntervalMs, "alerts.evalIntervalMs", 100, 3_600_000),
+      historySize: int(a.historySize ?? d.alerts.historySize, "alerts.historySize", 1, 100_000),
+      rules,
+      webhook: { url, timeoutMs: wi("timeoutMs", 100, 600_000), maxRetries: wi("maxRetries", 0, 100), backoffMs: wi("backoffMs", 10, 600_000), maxBackoffMs: wi("maxBackoffMs", 10, 3_600_000), queueSize: wi("queueSize", 1, 1_000_000) },
+    },
   };
 }

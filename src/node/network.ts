@@ -51,7 +51,13 @@ export interface CreateNetworkOptions {
   /** Dev accounts to create in dir/keys and fund; the first is the chain authority. */
   accounts: string[];
   balance: string;
-  genesis?: Partial<Pick<Genesis, "blockIntervalMs" | "createEmptyBlocks" | "maxBlockTxs" | "maxBlockBytes">>;
+  genesis?: Partial<Pick<Genesis, "blockIntervalMs" | "createEmptyBlocks" | "maxBlockTxs" | "maxBlockBytes" | "maxBlockGas" | "maxTxBytes" | "consensus">>;
+  /** Per-node ports (from a network spec), instead of base + i. */
+  nodePorts?: Array<{ api: number; p2p: number }>;
+  /** Per-node hardware profile written to node.json. */
+  resources?: Array<NodeConfig["resources"]>;
+  /** Per-account balances (same order as accounts); `balance` for the rest. */
+  balances?: string[];
   consensus?: Partial<NodeConfig["consensus"]>;
   /** Lower scrypt cost, for tests only. */
   scryptN?: number;
@@ -100,11 +106,13 @@ export async function createNetwork(o: CreateNetworkOptions): Promise<NetworkInf
     ...o.genesis,
     authority: accounts[0]?.address ?? suite.address(vkeys[0].publicKey),
     validators: vkeys.map((k, i) => ({ name: `node${i}`, publicKey: toHex(k.publicKey), power: 10 })),
-    balances: accounts.map((a) => ({ address: a.address, amount: o.balance })),
+    balances: accounts.map((a, i) => ({ address: a.address, amount: o.balances?.[i] ?? o.balance })),
     tsaRoots: [ca.certPem],
   });
   writeCa(dir, ca);
-  const p2pAddr = (i: number): string => `${o.host}:${o.p2pBasePort + i}`;
+  const apiPort = (i: number): number => o.nodePorts?.[i]?.api ?? o.apiBasePort + i;
+  const p2pPort = (i: number): number => o.nodePorts?.[i]?.p2p ?? o.p2pBasePort + i;
+  const p2pAddr = (i: number): string => `${o.host}:${p2pPort(i)}`;
   const nodes: NetworkNode[] = [];
   for (let i = 0; i < total; i++) {
     const name = `node${i}`;
@@ -118,8 +126,9 @@ export async function createNetwork(o: CreateNetworkOptions): Promise<NetworkInf
         role,
         logLevel: o.logLevel ?? "info",
         ...(o.verifyWorkers !== undefined ? { verifyWorkers: o.verifyWorkers } : {}),
-        api: { host: o.host, port: o.apiBasePort + i },
-        p2p: { host: o.host, port: o.p2pBasePort + i, peers: Array.from({ length: total }, (_, j) => j).filter((j) => j !== i).map(p2pAddr) },
+        ...(o.resources?.[i] ? { resources: o.resources[i] } : {}),
+        api: { host: o.host, port: apiPort(i) },
+        p2p: { host: o.host, port: p2pPort(i), peers: Array.from({ length: total }, (_, j) => j).filter((j) => j !== i).map(p2pAddr) },
         consensus: { ...LOCAL_CONSENSUS, ...o.consensus },
       },
       ca,
@@ -127,7 +136,7 @@ export async function createNetwork(o: CreateNetworkOptions): Promise<NetworkInf
       validatorKey: role === "validator" ? encryptKey(suite, vkeys[i].secretKey, o.passphrase, { label: name, scryptN: o.scryptN }) : undefined,
     });
     await writeTsaHome(home, ca, { name: `${o.chainId} TSA ${name}` });
-    nodes.push({ name, role, home: name, api: `http://${o.host}:${o.apiBasePort + i}`, p2p: p2pAddr(i), nodeId: cert.nodeId, ...(role === "validator" ? { validator: suite.address(vkeys[i].publicKey) } : {}) });
+    nodes.push({ name, role, home: name, api: `http://${o.host}:${apiPort(i)}`, p2p: p2pAddr(i), nodeId: cert.nodeId, ...(role === "validator" ? { validator: suite.address(vkeys[i].publicKey) } : {}) });
   }
   const info: NetworkInfo = { version: 1, chainId: o.chainId, nodes };
   writeFileSync(join(dir, NETWORK_FILE), JSON.stringify(info, null, 2) + "\n");

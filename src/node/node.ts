@@ -4,7 +4,6 @@
  * no block is half-built.
  */
 import { resolve } from "node:path";
-import { pino } from "pino";
 import type { Logger } from "pino";
 import type { FastifyInstance } from "fastify";
 import { createApiAccess } from "../api/auth.js";
@@ -31,6 +30,10 @@ import { DEFAULT_CHECKPOINT_EVERY_BLOCKS, loadOrCreateLogKey } from "../proof/ch
 import { Chain } from "./chain.js";
 import type { NodeConfig } from "./config.js";
 import { TxGossip } from "./tx-gossip.js";
+import { createLogging } from "./logging.js";
+import type { NodeLogging } from "./logging.js";
+import { NodeMonitoring } from "./metrics/monitoring.js";
+import { enforceHardwareProfile } from "./network-spec/hardware.js";
 
 export { VERSION } from "../version.js";
 import { VERSION } from "../version.js";
@@ -66,6 +69,8 @@ interface Parts {
   p2p?: P2PNode;
   wal?: FileWal;
   gossip?: TxGossip;
+  monitoring?: NodeMonitoring;
+  logging?: NodeLogging;
 }
 
 export class CivitasNode {
@@ -90,10 +95,18 @@ export class CivitasNode {
   }
 
   static async start(opts: NodeOptions): Promise<CivitasNode> {
-    const log = opts.logger ?? pino({ level: opts.config.logLevel, base: { node: opts.config.moniker } });
-    const chain = await Chain.open(opts.dataPath, opts.genesis, builtinModules());
-    const closers: Array<() => Promise<void> | void> = [() => chain.close()];
+    // Node, host and system logs (files in the home's logDir, rotated; a ring for GET /v1/logs).
+    // A caller's own logger (tests) replaces the node log's output.
+    const c = opts.config;
+    const logging = await createLogging({ level: c.logLevel, moniker: c.moniker, dir: opts.home && c.logDir ? resolve(opts.home, c.logDir) : undefined, maxFileBytes: c.logMaxFileBytes, maxFiles: c.logMaxFiles, ringSize: 2_000, stdout: !opts.logger });
+    const log = opts.logger ?? logging.node;
+    const chain = await Chain.open(opts.dataPath, opts.genesis, builtinModules()).catch(async (e: unknown) => {
+      await logging.close();
+      throw e;
+    });
+    const closers: Array<() => Promise<void> | void> = [() => chain.close(), () => logging.close()];
     try {
+      enforceHardwareProfile(chain, { dataPath: opts.dataPath, resources: opts.config.resources, log });
       const parts = await CivitasNode.assemble(opts, chain, log, closers);
       const waiters = new CommitWaiters();
       chain.onCommit((b) => {
@@ -104,7 +117,11 @@ export class CivitasNode {
       // The node's RFC 3161 TSA (home/tsa, issued by the network CA); homes made before it have none.
       const tsa = opts.home ? await loadTsa(resolve(opts.home)) : undefined;
       const proofLog = opts.home ? { signer: loadOrCreateLogKey(resolve(opts.home), opts.genesis.chainId), everyBlocks: DEFAULT_CHECKPOINT_EVERY_BLOCKS } : undefined;
-      const api = await buildApi({ chain, mempool: parts.mempool, engine: parts.engine, config: opts.config, waiters, version: VERSION, startedAt: Date.now(), network, access: createApiAccess(chain, { maxValidityMs: opts.config.api.authMaxValidityMs, clockSkewMs: opts.config.api.authClockSkewMs, replayCacheSize: opts.config.api.authReplayCacheSize }), tsa, proofLog }, log);
+      const monitoring = new NodeMonitoring({ config: c, chain, mempool: parts.mempool, engine: parts.engine, p2p: parts.p2p, dataPath: opts.dataPath, home: opts.home, tsaCertPem: tsa?.authority.certPem, logging });
+      monitoring.start();
+      closers.unshift(() => monitoring.stop());
+      Object.assign(parts, { monitoring, logging });
+      const api = await buildApi({ chain, mempool: parts.mempool, engine: parts.engine, config: opts.config, waiters, version: VERSION, startedAt: Date.now(), network, access: createApiAccess(chain, { maxValidityMs: opts.config.api.authMaxValidityMs, clockSkewMs: opts.config.api.authClockSkewMs, replayCacheSize: opts.config.api.authReplayCacheSize }), tsa, proofLog, monitoring, home: opts.home ? resolve(opts.home) : undefined }, log);
       closers.unshift(() => api.close());
       await parts.engine.start();
       closers.unshift(() => parts.engine.stop());
@@ -265,6 +282,7 @@ export class CivitasNode {
   }
 
   async stop(): Promise<void> {
+    this.parts.monitoring?.stop();
     await this.parts.engine.stop();
     this.parts.gossip?.stop();
     this.waiters.cancelAll();
@@ -282,5 +300,6 @@ export class CivitasNode {
     this.parts.wal?.close();
     await this.parts.chain.close();
     this.log.info("node stopped");
+    await this.parts.logging?.close();
   }
 }

@@ -195,6 +195,16 @@ export class ChainStore {
     for (const { key, value } of this.state.getRange({})) yield { key: new Uint8Array(key as Uint8Array), value: new Uint8Array(value) };
   }
 
+  /**
+   * Writes a consistent, compacted copy of the whole environment into the existing empty folder
+   * `dir` (LMDB's mdb_env_copy2 runs under one read transaction, off the main thread), so this
+   * or another process may keep committing meanwhile: the copy is the store as of one commit.
+   */
+  async snapshotTo(dir: string): Promise<void> {
+    assert(!this.closed, "store is closed");
+    await this.env.backup(dir, true);
+  }
+
   describe(): { path: string; head: number | undefined } {
     return { path: this.path, head: this.headHeight() };
   }

@@ -99,6 +99,17 @@ export const ErrorCode = {
   P2P_FRAME_TOO_LARGE: "P2P_FRAME_TOO_LARGE",
   P2P_BAD_FRAME: "P2P_BAD_FRAME",
   P2P_CERT_REVOKED: "P2P_CERT_REVOKED",
+  // PostgreSQL indexer
+  INDEXER_CHAIN_MISMATCH: "INDEXER_CHAIN_MISMATCH",
+  INDEXER_DB_ERROR: "INDEXER_DB_ERROR",
+  // network specs and hardware profiles
+  STORAGE_LIMIT_EXCEEDED: "STORAGE_LIMIT_EXCEEDED",
+  // backup and restore
+  BACKUP_INVALID: "BACKUP_INVALID",
+  BACKUP_CHAIN_MISMATCH: "BACKUP_CHAIN_MISMATCH",
+  BACKUP_TARGET_NOT_EMPTY: "BACKUP_TARGET_NOT_EMPTY",
+  // monitoring and alerts
+  ALERT_RULES_INVALID: "ALERT_RULES_INVALID",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -83,7 +83,7 @@ test("authorisation matrix, next-block effect, revocation, delegation, history a
     // ---- genesis: the baseline keeps every call working ----------------------------------
     const meta0 = q(d, "meta") as { version: number; changes: number };
     assert.equal(meta0.version, 1);
-    assert.deepEqual(q(d, "policies"), ["baseline-calls", "baseline-chain-data-reads", "baseline-own-account", "baseline-provenance", "baseline-public-reads", "baseline-regulator"]);
+    assert.deepEqual(q(d, "policies"), ["baseline-calls", "baseline-chain-data-reads", "baseline-operator", "baseline-own-account", "baseline-provenance", "baseline-public-reads", "baseline-regulator"]);
     ok((await block(d, [[alice, [transfer(bob.address, 1)]]]))[0], "baseline transfer");
 
     // ---- identity: an issuer, two subjects with KYC credentials of level 3 and 1 ---------

@@ -297,6 +297,15 @@ test("config: wrong types and out-of-range values name the field", () => {
     ["mempool.maxPendingPerAccount", [0, 1_000_001]],
     ["mempool.maxPendingTotal", [0, 10_000_001]],
     ["verifyWorkers", [-1, 65, 2.5, "4"]],
+    ["resources.cpus", [-1, 1025, 1.5, "2"]],
+    ["resources.memoryMiB", [-1, 16 * 1024 * 1024 + 1, "512"]],
+    ["resources.storageMiB", [-1, 1024 * 1024 * 1024 + 1, 0.5]],
+    ["logMaxFileBytes", [1023, 1024 ** 3 + 1, "1m"]],
+    ["logMaxFiles", [-1, 1001, 1.5]],
+    ["logHostSampleMs", [-1, 86_400_001]],
+    ["metrics.tpsWindowSeconds", [0, 3601, 1.5]],
+    ["alerts.evalIntervalMs", [99, 3_600_001]],
+    ["alerts.historySize", [0, 100_001]],
   ];
   for (const [path, bads] of ints) {
     const [section, key] = path.includes(".") ? path.split(".") : [undefined, path];
@@ -307,4 +316,16 @@ test("config: wrong types and out-of-range values name the field", () => {
   }
   refusedConfig({ api: { host: "" } }, "api.host");
   for (const bad of ["verbose", "INFO", 3]) refusedConfig({ logLevel: bad }, "logLevel", `logLevel ${JSON.stringify(bad)}`);
+  for (const bad of [5, false]) refusedConfig({ logDir: bad }, "logDir");
+  for (const bad of ["ftp://x", "hooks.example", 5]) refusedConfig({ alerts: { webhook: { url: bad } } }, "alerts.webhook.url", `webhook url ${JSON.stringify(bad)}`);
+  for (const [k, bad] of [["timeoutMs", 99], ["maxRetries", 101], ["backoffMs", 9], ["maxBackoffMs", 9], ["queueSize", 0]] as const) refusedConfig({ alerts: { webhook: { [k]: bad } } }, `alerts.webhook.${k}`);
+  refusedConfig({ alerts: { webhook: { token: "x" } } }, "alerts.webhook.token");
+  refusedConfig({ alerts: { rules: {} } }, "alerts.rules");
+  refusedConfig({ alerts: { rules: [{ id: "t", kind: "tps_above", windowSeconds: 10 }] } }, "alerts.rules[0].tps");
+  refusedConfig({ alerts: { rules: [{ id: "t", kind: "tps_over", tps: 1 }] } }, "alerts.rules[0].kind");
+  assert.equal(parseNodeConfig({ logDir: "" }).logDir, "");
+  assert.deepEqual(parseNodeConfig({ alerts: { rules: [{ id: "t", kind: "tps_above", tps: 5, windowSeconds: 10 }] } }).alerts.rules, [{ id: "t", kind: "tps_above", severity: "warning", enabled: true, forSeconds: 0, tps: 5, windowSeconds: 10 }]);
+  // The parsed form is what homes write back to node.json: it must parse again to itself.
+  const full = parseNodeConfig({ alerts: { webhook: { url: "http://127.0.0.1:9/hook" } } });
+  assert.deepEqual(parseNodeConfig(JSON.parse(JSON.stringify(full))), full);
 });

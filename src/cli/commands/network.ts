@@ -10,6 +10,7 @@ import { globals } from "../context.js";
 import { fail, print } from "../output.js";
 import { getPassphrase } from "../passphrase.js";
 import { isAlive, readPids } from "../processes.js";
+import { createFromSpecCommand, lifecycleCommands } from "./network-lifecycle.js";
 
 function int(v: string, name: string, min: number, max: number): number {
   if (!/^[0-9]{1,6}$/.test(v) || Number(v) < min || Number(v) > max) throw new CivitasError(ErrorCode.CONFIG_INVALID, `--${name} must be an integer in [${min}, ${max}], got '${v}'`);
@@ -17,11 +18,12 @@ function int(v: string, name: string, min: number, max: number): number {
 }
 
 export function networkCommands(program: Command): void {
-  const net = program.command("network").description("create a multi-node network layout");
+  const net = program.command("network").description("create, run and export networks described by a spec (see docs/spec/network-spec.md)");
   net
-    .command("create")
-    .description("write node homes (genesis, config, validator keys, TLS certificates from a new network CA) into a folder")
-    .requiredOption("--dir <dir>", "output folder")
+    .command("create [spec]")
+    .description("from a spec file (YAML/JSON): lay out the network, record it by name, optionally --start it; without a spec: write node homes into --dir from flags")
+    .option("--dir <dir>", "output folder (default for a spec: $CIVITAS_HOME/networks/<name>)")
+    .option("--start", "start the nodes after creating the network (spec only)")
     .option("--chain-id <id>", "chain identifier", "civitas-net")
     .option("--validators <n>", "validators", "4")
     .option("--full-nodes <n>", "full nodes", "0")
@@ -30,13 +32,20 @@ export function networkCommands(program: Command): void {
     .option("--p2p-port <port>", "p2p port of node 0 (node i: + i)", "26656")
     .option("--account <name>", "dev account to create in <dir>/keys and fund (repeatable; the first is the authority)", (v: string, acc: string[]) => acc.concat(v), [] as string[])
     .option("--balance <amount>", "balance of each dev account", "1000000000000")
-    .action(async (o: { dir: string; chainId: string; validators: string; fullNodes: string; host: string; apiPort: string; p2pPort: string; account: string[]; balance: string }, cmd: Command) => {
+    .action(async (specFile: string | undefined, o: { dir?: string; start?: boolean; chainId: string; validators: string; fullNodes: string; host: string; apiPort: string; p2pPort: string; account: string[]; balance: string }, cmd: Command) => {
       try {
         const g = globals(cmd);
+        if (specFile !== undefined) {
+          await createFromSpecCommand(g, specFile, o.dir, o.start === true);
+          return;
+        }
+        if (o.dir === undefined) throw new CivitasError(ErrorCode.CONFIG_INVALID, "give a network spec file (civitas network create net.yaml) or --dir <folder> with flags", { field: "spec" });
+        if (o.start) throw new CivitasError(ErrorCode.CONFIG_INVALID, "--start needs a spec file; for a flag-made folder run 'civitas start --home <dir>/nodeN' per node", { field: "start" });
+        const dir = o.dir;
         const passphrase = await getPassphrase(g, "the validator keys", true);
         const { createNetwork } = await import("../../node/network.js");
         const info = await createNetwork({
-          dir: o.dir,
+          dir,
           chainId: o.chainId,
           validators: int(o.validators, "validators", 1, 100),
           fullNodes: int(o.fullNodes, "full-nodes", 0, 100),
@@ -47,11 +56,13 @@ export function networkCommands(program: Command): void {
           accounts: o.account.length ? o.account : ["authority"],
           balance: o.balance,
         });
-        print(g, info, () => [`created ${resolve(o.dir)}: chain ${info.chainId}`, ...info.nodes.map((n) => `  ${n.name} ${n.role} api ${n.api} p2p ${n.p2p}`), `the network CA key is in ${join(resolve(o.dir), "ca", "ca.key")}: keep it offline; it admits new nodes`, `start each node with: civitas start --home ${join(o.dir, "node0")}`].join("\n"));
+        print(g, info, () => [`created ${resolve(dir)}: chain ${info.chainId}`, ...info.nodes.map((n) => `  ${n.name} ${n.role} api ${n.api} p2p ${n.p2p}`), `the network CA key is in ${join(resolve(dir), "ca", "ca.key")}: keep it offline; it admits new nodes`, `start each node with: civitas start --home ${join(dir, "node0")}`].join("\n"));
       } catch (e) {
         fail(e);
       }
     });
+
+  lifecycleCommands(net);
 
   program
     .command("join")

@@ -51,6 +51,14 @@ permit (principal, action in [Action::"proof.history", Action::"proof.list"], re
 when { principal in Role::"regulator" || principal in Role::"auditor" };`,
   },
   {
+    id: "baseline-operator",
+    text: `// Node operations (docs/spec/monitoring.md, backup.md). Prometheus metrics are public like
+// the node status (scrapers do not sign requests); alerts, alert rules, logs and backups are for
+// the accounts the chain authority grants Role::"operator".
+permit (principal, action == Action::"read.metrics", resource);
+permit (principal in Role::"operator", action in [Action::"read.alerts", Action::"read.logs", Action::"admin.alerts", Action::"admin.backup"], resource);`,
+  },
+  {
     id: "baseline-own-account",
     text: `// An account may read its own identity record.
 permit (principal is Account, action == Action::"identity.readAccount", resource is Account)
