@@ -10,9 +10,10 @@ import type { Receipt } from "../../src/ledger/receipt.js";
 import type { SignedTx } from "../../src/ledger/tx.js";
 import type { CallInput } from "../../src/sdk/wallet.js";
 import { Wallet } from "../../src/sdk/wallet.js";
-import { fromHex, fromUtf8, toHex, utf8 } from "../../src/util/bytes.js";
+import { fromHex, toHex, utf8 } from "../../src/util/bytes.js";
 import type { Fixture } from "../e2e/helpers/proc-chain.js";
 import { ChainDriver, makeFixture, SUITE_ID } from "../e2e/helpers/proc-chain.js";
+import { moduleState } from "./receipt-asserts.js";
 
 export const CHAIN = "idtest";
 
@@ -68,25 +69,11 @@ export async function run(d: ChainDriver, by: Wallet | KeyAccount, method: strin
   return r;
 }
 
-export function ok(r: Receipt): void {
-  assert.equal(r.status, "ok", `expected ok, got ${r.code}: ${r.message}`);
-}
-
-export function failed(r: Receipt, code: string, message?: RegExp): void {
-  assert.equal(r.status, "failed", `expected ${code}, got ok`);
-  assert.equal(r.code, code, r.message);
-  if (message) assert.match(r.message, message);
-  assert.deepEqual(r.events, []);
-}
+export { failed, ok } from "./receipt-asserts.js";
 
 /** Every committed identity/ entry as hex: what a refused call must leave alone. */
 export function identityState(d: ChainDriver): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const { key, value } of d.chain.store.stateEntries()) {
-    const k = fromUtf8(key);
-    if (k.startsWith("identity/")) out[k] = toHex(value);
-  }
-  return out;
+  return moduleState(d.chain, "identity/");
 }
 
 /** Reads the committed identity key space (module-relative keys). */

@@ -23,6 +23,7 @@ import { Wallet } from "../../src/sdk/wallet.js";
 import { fromHex, toHex } from "../../src/util/bytes.js";
 import type { Fixture } from "../e2e/helpers/proc-chain.js";
 import { certify, makeFixture, SUITE_ID } from "../e2e/helpers/proc-chain.js";
+import { moduleState } from "./receipt-asserts.js";
 
 export const CHAIN = "prooftest";
 
@@ -156,23 +157,9 @@ export function batchArgs(c: ProofChain, owner: Owner, root: string, count: numb
   return { root, count, salted: 0, docType, metadata: "", owner: owner.did, keyId: 1, signature: toHex(c.f.suite.sign(registrationMessage(fields), owner.secretKey)) };
 }
 
-export function ok(r: Receipt): void {
-  assert.equal(r.status, "ok", `expected ok, got ${r.code}: ${r.message}`);
-}
-
-export function failed(r: Receipt, code: string, message?: RegExp): void {
-  assert.equal(r.status, "failed", `expected ${code}, got ok`);
-  assert.equal(r.code, code, r.message);
-  if (message) assert.match(r.message, message);
-  assert.deepEqual(r.events, []);
-}
+export { failed, ok } from "./receipt-asserts.js";
 
 /** Every committed `proof/` state entry as hex: what a refused call must leave alone. */
 export function proofState(c: ProofChain): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const { key, value } of c.chain.store.stateEntries()) {
-    const k = Buffer.from(key).toString("utf8");
-    if (k.startsWith("proof/")) out[k] = toHex(value);
-  }
-  return out;
+  return moduleState(c.chain, "proof/");
 }
