@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Builds the web console's static pages into dist/console/ (served by src/api/routes/console.ts):
-// type-checks the page's TypeScript (browser libs, no Node types), bundles it and its CSS with
-// esbuild into content-hashed files under dist/console/assets/, and writes the HTML with their
-// names. Runs as part of `npm run build` (so `npm install` and `npm test` build it too).
+// type-checks the verify page's TypeScript (browser libs, no Node types), bundles it and its CSS
+// with esbuild into content-hashed files under dist/console/assets/, and writes the HTML with
+// their names; then type-checks the React app (console/app) and builds it with Vite into
+// dist/console/index.html + dist/console/assets/app-*. Runs as part of `npm run build` (so
+// `npm install` and `npm test` build it too).
 import { spawnSync } from "node:child_process";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -55,6 +57,16 @@ async function page(name) {
   return [pick(".js"), pick(".css")];
 }
 
+async function app() {
+  const src = join(root, "console", "app");
+  typecheck(join(src, "tsconfig.json"));
+  // Imported here, not at the top: the verify page builds without loading Vite.
+  const { build: viteBuild } = await import("vite");
+  await viteBuild({ configFile: join(src, "vite.config.ts"), mode: "production" });
+}
+
 await rm(out, { recursive: true, force: true });
 const built = await page("verify");
 process.stdout.write(`console: dist/console/verify/index.html (${built.join(", ")})\n`);
+await app();
+process.stdout.write("console: dist/console/index.html (the app, at /console)\n");

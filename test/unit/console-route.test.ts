@@ -11,7 +11,7 @@ import { join } from "node:path";
 import Fastify from "fastify";
 import type { FastifyInstance } from "fastify";
 import { errorHandler } from "../../src/api/errors.js";
-import { CONSOLE_CSP, consoleRoutes } from "../../src/api/routes/console.js";
+import { APP_CSP, CONSOLE_CSP, consoleRoutes } from "../../src/api/routes/console.js";
 
 let root: string;
 
@@ -32,6 +32,7 @@ before(async () => {
   await writeFile(join(root, "built", "assets", "verify-AB12.js"), "export {};\n");
   await writeFile(join(root, "built", "assets", "verify-CD34.css"), "body{}\n");
   await writeFile(join(root, "built", "secret.txt"), "outside the assets folder\n");
+  await writeFile(join(root, "built", "index.html"), '<!doctype html><script type="module" src="/console/assets/app-EF56.js"></script>');
 });
 
 after(async () => {
@@ -60,9 +61,28 @@ test("serves the page and its assets with their types, the CSP and cache rules",
   const css = await a.inject({ method: "GET", url: "/console/assets/verify-CD34.css" });
   assert.equal(css.headers["content-type"], "text/css; charset=utf-8");
 
-  const home = await a.inject({ method: "GET", url: "/console" });
-  assert.equal(home.statusCode, 302);
-  assert.equal(home.headers.location, "/console/verify");
+  await a.close();
+});
+
+test("the app at /console and any extension-less /console/<path>, with its same-origin CSP; files stay 404", async () => {
+  const a = await app(join(root, "built"));
+  for (const url of ["/console", "/console/", "/console/explorer/tx/ab12"]) {
+    const r = await a.inject({ method: "GET", url });
+    assert.equal(r.statusCode, 200, url);
+    assert.equal(r.headers["content-type"], "text/html; charset=utf-8");
+    assert.equal(r.headers["content-security-policy"], APP_CSP, url);
+    assert.equal(r.headers["cache-control"], "no-cache");
+    assert.match(r.body, /app-EF56\.js/);
+  }
+  assert.match(APP_CSP, /^default-src 'self';.*connect-src 'self'/);
+  assert.doesNotMatch(APP_CSP, /unsafe-inline|unsafe-eval|\*/);
+  for (const url of ["/console/secret.txt", "/console/assets/sub/x.js", "/console/verify/../secret.txt"]) {
+    const r = await a.inject({ method: "GET", url });
+    assert.equal(r.statusCode, 404, url);
+    assert.doesNotMatch(r.body, /outside the assets folder/);
+  }
+  // The verify page keeps its own stricter policy.
+  assert.equal((await a.inject({ method: "GET", url: "/console/verify" })).headers["content-security-policy"], CONSOLE_CSP);
   await a.close();
 });
 
@@ -82,7 +102,7 @@ test("refuses asset names outside the folder or of unknown types, and says when 
 
 test("without a build, the page and assets answer 404 saying how to build the console", async () => {
   const a = await app(join(root, "empty"));
-  for (const url of ["/console/verify", "/console/assets/verify-AB12.js"]) {
+  for (const url of ["/console", "/console/verify", "/console/assets/verify-AB12.js"]) {
     const r = await a.inject({ method: "GET", url });
     assert.equal(r.statusCode, 404, url);
     const body = r.json<{ code: string; message: string }>();

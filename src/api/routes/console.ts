@@ -1,11 +1,15 @@
 /**
  * The web console's static pages (built by scripts/build-console.mjs into dist/console/):
- * `GET /console/verify` checks a proof bundle in the browser, offline. Files are read from the
- * build on each request (they are small, and a rebuild then needs no restart); asset names
- * carry a content hash, so they are cached for good while the HTML is revalidated.
+ * `GET /console` is the React app (overview, live charts, explorer, alerts; hash-routed, and
+ * any other extension-less `/console/<path>` falls back to it), `GET /console/verify` checks a
+ * proof bundle in the browser, offline. Files are read from the build on each request (they are
+ * small, and a rebuild then needs no restart); asset names carry a content hash, so they are
+ * cached for good while the HTML is revalidated.
  *
  * Every response carries a Content-Security-Policy that allows only this origin's scripts and
- * styles (no inline code) and no connections at all: the page cannot send a byte it reads.
+ * styles (no inline code). The verify page may open no connection at all (it cannot send a byte
+ * it reads); the app may talk to this origin only (fetch and the block WebSocket: CSP Level 3
+ * 'self' covers ws:/wss: of the same host).
  */
 import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
@@ -17,6 +21,8 @@ import { CivitasError, ErrorCode } from "../../util/errors.js";
 export const CONSOLE_DIR = fileURLToPath(new URL("../../../console/", import.meta.url));
 
 export const CONSOLE_CSP = "default-src 'self'; connect-src 'none'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export const APP_CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -42,13 +48,25 @@ async function readBuilt(dir: string, rel: string): Promise<Buffer | undefined> 
   }
 }
 
-function secure(reply: FastifyReply, type: string, cache: string): FastifyReply {
-  return reply.type(type).header("content-security-policy", CONSOLE_CSP).header("x-content-type-options", "nosniff").header("referrer-policy", "no-referrer").header("cache-control", cache);
+function secure(reply: FastifyReply, type: string, cache: string, csp = CONSOLE_CSP): FastifyReply {
+  return reply.type(type).header("content-security-policy", csp).header("x-content-type-options", "nosniff").header("referrer-policy", "no-referrer").header("cache-control", cache);
 }
 
 export function consoleRoutes(app: FastifyInstance, dir: string = CONSOLE_DIR): void {
   const schema = { tags: ["console"] };
-  app.get("/console", { schema: { ...schema, summary: "The web console: redirects to its first page, /console/verify." } }, async (_req, reply) => reply.redirect("/console/verify"));
+  const appPage = async (reply: FastifyReply): Promise<FastifyReply> => {
+    const html = await readBuilt(dir, "index.html");
+    if (!html) throw notBuilt("dist/console/index.html");
+    return secure(reply, TYPES[".html"], "no-cache", APP_CSP).send(html);
+  };
+  app.get("/console", { schema: { ...schema, summary: "The web console app (HTML): node overview, live charts, explorer, alerts; pages are chosen by the URL's #hash." } }, async (_req, reply) => appPage(reply));
+  // SPA fallback: a bookmarked or mistyped /console/<path> gets the app, which shows its own
+  // "no such page"; anything that looks like a file (or sits under assets/) stays a 404.
+  app.get<{ Params: { "*": string } }>("/console/*", { schema: { ...schema, summary: "The web console app for any other /console/<path> (SPA fallback)." } }, async (req, reply) => {
+    const rest = req.params["*"];
+    if (rest.startsWith("assets/") || extname(rest) !== "") throw new CivitasError(ErrorCode.API_NOT_FOUND, `no console file '${rest}'`, { path: rest });
+    return appPage(reply);
+  });
 
   for (const page of PAGES) {
     app.get(`/console/${page}`, { schema: { ...schema, summary: "Web console page (HTML): check an offline proof bundle and its document in the browser, with no network request." } }, async (_req, reply) => {
