@@ -157,7 +157,7 @@ export class CivitasNode {
       if (!signer) throw new CivitasError(ErrorCode.CONFIG_INVALID, "a solo chain's node must hold the validator key");
       const engine = new SoloEngine(
         { chain: g.chainId, blockIntervalMs: g.blockIntervalMs, maxBlockTxs: g.maxBlockTxs, createEmptyBlocks: g.createEmptyBlocks },
-        { app: chain, timers: realTimers, signer, hooks: { onError: (e) => log.error({ err: e }, "block production failed") } },
+        { app: chain, timers: realTimers, signer, hooks: { onError: repeatedErrorLog(log, "block production failed", 60_000) } },
       );
       return { chain, mempool, engine, pool };
     }
@@ -302,4 +302,32 @@ export class CivitasNode {
     this.log.info("node stopped");
     await this.parts.logging?.close();
   }
+}
+
+/**
+ * A log for an error that may repeat every block interval (e.g. commits refused while the
+ * storage limit is exceeded): the first occurrence of a message in full, then one summary per
+ * `everyMs` while the same message keeps coming, instead of a line per attempt.
+ */
+function repeatedErrorLog(log: Logger, msg: string, everyMs: number): (e: unknown) => void {
+  let last = "";
+  let since = 0;
+  let suppressed = 0;
+  return (e) => {
+    const text = e instanceof Error ? e.message : String(e);
+    const now = Date.now();
+    if (text !== last) {
+      last = text;
+      since = now;
+      suppressed = 0;
+      log.error({ err: isCivitasError(e) ? e.toJSON() : e }, msg);
+      return;
+    }
+    suppressed++;
+    if (now - since >= everyMs) {
+      log.error({ err: text, repeats: suppressed, forMs: now - since }, `${msg} (still failing)`);
+      since = now;
+      suppressed = 0;
+    }
+  };
 }
