@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { accessCommands } from "./commands/access.js";
+import { consoleCommand } from "./commands/console.js";
 import { backupCommands } from "./commands/backup.js";
 import { clientCommands } from "./commands/client.js";
 import { credentialCommand } from "./commands/credential.js";
@@ -37,5 +38,6 @@ verifyChainCommand(program);
 backupCommands(program);
 indexerCommand(program);
 proofCommand(program);
+consoleCommand(program);
 
 await program.parseAsync(process.argv);

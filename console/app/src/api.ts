@@ -42,8 +42,8 @@ function unreachable(e: unknown): never {
 }
 
 /** GET (or another method) of a JSON route, signed when a wallet is given. */
-export async function api<T>(path: string, o: { wallet?: Wallet; method?: string; body?: unknown } = {}): Promise<T> {
-  const init: RequestInit = { method: o.method ?? "GET", signal: AbortSignal.timeout(TIMEOUT_MS) };
+export async function api<T>(path: string, o: { wallet?: Wallet; method?: string; body?: unknown; timeoutMs?: number } = {}): Promise<T> {
+  const init: RequestInit = { method: o.method ?? "GET", signal: AbortSignal.timeout(o.timeoutMs ?? TIMEOUT_MS) };
   if (o.body !== undefined) {
     init.body = JSON.stringify(o.body);
     init.headers = { "content-type": "application/json" };

@@ -47,12 +47,14 @@ function rate(now: Map<string, number>, prev: Map<string, number> | undefined, n
   return dc > 0 ? ds / dc : null;
 }
 
-export function useLive(): Live {
+/** `enabled` false (the console of `civitas console`, which is no node) polls nothing. */
+export function useLive(enabled = true): Live {
   const ring = useRef(new Ring<Sample>(SAMPLES));
   const prev = useRef<{ at: number; m: Map<string, number> } | undefined>(undefined);
   const [live, setLive] = useState<Live>({ samples: [], tick: 0 });
 
   useEffect(() => {
+    if (!enabled) return;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async (): Promise<void> => {
@@ -89,6 +91,6 @@ export function useLive(): Live {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
     };
-  }, []);
+  }, [enabled]);
   return live;
 }

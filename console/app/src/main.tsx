@@ -1,5 +1,5 @@
 /** The Civitas web console: one page at /console, pages chosen by the URL's hash. */
-import { StrictMode, useState } from "react";
+import { StrictMode, useEffect, useState } from "react";
 import type { ReactNode } from "react";
 import { createRoot } from "react-dom/client";
 import type { Wallet } from "../../../src/sdk/wallet.js";
@@ -11,6 +11,7 @@ import { Charts } from "./pages/Charts.js";
 import { Explorer } from "./pages/Explorer.js";
 import { Alerts } from "./pages/Alerts.js";
 import { Logs } from "./pages/Logs.js";
+import { Networks, probeManage } from "./pages/Networks.js";
 import "./style.css";
 
 const NAV: Array<[string, string]> = [
@@ -20,6 +21,44 @@ const NAV: Array<[string, string]> = [
   ["alerts", "Alerts"],
   ["logs", "Logs"],
 ];
+
+/** Served by `civitas console` (no node behind it): only the Networks page of this machine. */
+function ManageApp(): ReactNode {
+  return (
+    <>
+      <header className="top">
+        <a className="brand" href="#/networks">
+          Civitas <span className="brand-sub">console</span>
+        </a>
+        <nav aria-label="Pages">
+          <a href="#/networks" aria-current="page">
+            Networks
+          </a>
+          <a href="/console/verify">Verify a proof</a>
+        </nav>
+        <p className="top-status" data-testid="top-status" data-state="manage">
+          ● managing the networks of this machine
+        </p>
+      </header>
+      <main id="main">
+        <Networks />
+      </main>
+      <footer className="foot">
+        <p>Served by `civitas console` on this machine: it starts and stops local node processes. See docs/spec/console.md.</p>
+      </footer>
+    </>
+  );
+}
+
+function Root(): ReactNode {
+  // undefined while probing: neither app polls until the answer is in.
+  const [managed, setManaged] = useState<boolean>();
+  useEffect(() => {
+    void probeManage().then(setManaged);
+  }, []);
+  if (managed === undefined) return null;
+  return managed ? <ManageApp /> : <App />;
+}
 
 function App(): ReactNode {
   const route = useRoute();
@@ -67,6 +106,6 @@ const root = document.getElementById("root");
 if (root)
   createRoot(root).render(
     <StrictMode>
-      <App />
+      <Root />
     </StrictMode>,
   );

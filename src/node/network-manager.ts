@@ -1,0 +1,111 @@
+/**
+ * Running the networks recorded on this machine: start (each node a detached `civitas start`
+ * process, its memory profile applied as the V8 heap limit), stop, and list with status. Shared
+ * by `civitas network start|stop|list` and the management API of `civitas console`, so both see
+ * and change the same pids.json files.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { CivitasError, ErrorCode } from "../util/errors.js";
+import { portIsFree } from "../util/ports.js";
+import { heapMiB, portOf, readHomeConfig } from "./export/homes.js";
+import type { NetworkInfo } from "./network.js";
+import { readNetwork } from "./network.js";
+import { getNetwork, listNetworks, PASSPHRASE_FILE } from "./network-registry.js";
+import { clearPids, cliEntry, isAlive, readPids, stopAll, waitHealthy, writePids } from "./processes.js";
+import type { RunningNode } from "./processes.js";
+
+export interface NetworkRow {
+  name: string;
+  chainId: string;
+  dir: string;
+  nodes: number;
+  validators: number;
+  status: "running" | "partial" | "stopped";
+  running: number;
+  apis: string[];
+  height?: number;
+}
+
+export function loadNetwork(name: string): { dir: string; info: NetworkInfo } {
+  const entry = getNetwork(name);
+  const info = readNetwork(entry.dir);
+  if (!info) throw new CivitasError(ErrorCode.CONFIG_INVALID, `network '${name}' is recorded at ${entry.dir} but that folder holds no network.json; 'civitas network delete ${name} --yes' forgets it`, { field: "name", name });
+  return { dir: entry.dir, info };
+}
+
+/** Starts every node of a recorded network in the background; resolves once all answer /v1/health. */
+export async function startNetwork(name: string, healthTimeoutMs = 60_000): Promise<RunningNode[]> {
+  const { dir, info } = loadNetwork(name);
+  const running = readPids(dir).filter((n) => isAlive(n.pid));
+  if (running.length) throw new CivitasError(ErrorCode.CONFIG_INVALID, `network '${name}' is already running (${running.map((n) => `${n.name} pid ${n.pid}`).join(", ")}); stop it with 'civitas network stop ${name}'`, { name });
+  const passFile = join(dir, PASSPHRASE_FILE);
+  if (!existsSync(passFile)) throw new CivitasError(ErrorCode.CONFIG_INVALID, `${passFile} is missing: the network's validator keys cannot be unlocked`, { name });
+  const configs = info.nodes.map((n) => readHomeConfig(dir, n));
+  // Checked before any process starts, so a taken port is named instead of a node dying in its log.
+  for (const [i, n] of info.nodes.entries()) {
+    for (const [kind, port] of [["api", portOf(n.api)], ["p2p", portOf(n.p2p)]] as const) {
+      if (!(await portIsFree(port, configs[i].api.host === "localhost" ? "127.0.0.1" : configs[i].api.host))) throw new CivitasError(ErrorCode.CONFIG_INVALID, `port ${port} (${n.name} ${kind}) is in use; stop what listens there before starting '${name}'`, { port, node: n.name });
+    }
+  }
+  const pids = info.nodes.map((n, i) => {
+    const log = openSync(join(dir, n.home, "node.log"), "a");
+    const mem = configs[i].resources.memoryMiB;
+    const child = spawn(process.execPath, [...(mem > 0 ? [`--max-old-space-size=${heapMiB(mem)}`] : []), cliEntry(), "start", "--home", join(dir, n.home), "--passphrase-file", passFile], {
+      stdio: ["ignore", log, log],
+      detached: true,
+      env: { ...process.env, CIVITAS_PASSPHRASE: undefined, CIVITAS_EXIT_WITH_PARENT: undefined },
+    });
+    child.unref();
+    return { name: n.name, pid: child.pid ?? 0, api: n.api };
+  });
+  writePids(dir, pids);
+  const notReady = await waitHealthy(info, healthTimeoutMs);
+  if (notReady.length) {
+    await stopAll(pids.map((p) => p.pid).filter(Boolean));
+    clearPids(dir);
+    throw new CivitasError(ErrorCode.API_UNAVAILABLE, `nodes ${notReady.join(", ")} of '${name}' did not start; see ${notReady.map((n) => join(dir, n, "node.log")).join(", ")}`, { name, nodes: notReady });
+  }
+  return pids;
+}
+
+/** Stops the nodes of the network in `dir` (SIGTERM, SIGKILL after the grace period); data is kept. */
+export async function stopNetworkDir(dir: string): Promise<{ stopped: string[]; killed: number }> {
+  const alive = readPids(dir).filter((n) => isAlive(n.pid));
+  const r = alive.length ? await stopAll(alive.map((n) => n.pid)) : { killed: 0 };
+  clearPids(dir);
+  return { stopped: alive.map((n) => n.name), killed: r.killed };
+}
+
+export async function stopNetwork(name: string): Promise<{ stopped: string[]; killed: number }> {
+  return stopNetworkDir(loadNetwork(name).dir);
+}
+
+/** Every recorded network with its status; `height` from the first running node that answers. */
+export async function listNetworkRows(): Promise<NetworkRow[]> {
+  return Promise.all(
+    listNetworks().map(async (e) => {
+      let info: NetworkInfo | undefined;
+      try {
+        info = readNetwork(e.dir);
+      } catch {
+        info = undefined;
+      }
+      const nodes = info?.nodes ?? [];
+      const alive = new Set(readPids(e.dir).filter((p) => isAlive(p.pid)).map((p) => p.name));
+      const running = nodes.filter((n) => alive.has(n.name)).length;
+      const row: NetworkRow = { name: e.name, chainId: e.chainId, dir: e.dir, nodes: nodes.length, validators: nodes.filter((n) => n.role === "validator").length, status: running === 0 ? "stopped" : running === nodes.length ? "running" : "partial", running, apis: nodes.map((n) => n.api) };
+      for (const n of nodes.filter((m) => alive.has(m.name))) {
+        try {
+          const s = (await (await fetch(`${n.api}/v1/status`, { signal: AbortSignal.timeout(1_000) })).json()) as { head: { height: number } };
+          row.height = s.head.height;
+          break;
+        } catch {
+          // try the next running node
+        }
+      }
+      return row;
+    }),
+  );
+}
