@@ -71,18 +71,7 @@ export class CivitasClient {
         throw new ApiError(0, "NETWORK_ERROR", `cannot reach ${this.base}: ${(e2 as Error).message}. Is the node running?`);
       }
     }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      throw new ApiError(res.status, "BAD_RESPONSE", `node answered ${res.status} with non-JSON: ${text.slice(0, 200)}`);
-    }
-    if (res.status >= 400) {
-      const e = json as { code?: string; message?: string; details?: Record<string, unknown> };
-      throw new ApiError(res.status, e.code ?? "HTTP_" + res.status, e.message ?? text, e.details ?? {});
-    }
-    return json as T;
+    return readApiJson<T>(res);
   }
 
   status(): Promise<{ chain: { chainId: string; cryptoSuite: string; [k: string]: unknown }; head: { height: number; hash: string; time: number }; validators: Array<{ address: string; publicKey: string; power: number }>; [k: string]: unknown }> {
@@ -155,4 +144,20 @@ export class CivitasClient {
 function toTxHex(tx: SignedTx | Uint8Array | string): string {
   if (typeof tx === "string") return tx;
   return toHex(tx instanceof Uint8Array ? tx : tx.bytes);
+}
+
+/** A node API response as JSON; an error status becomes an ApiError with the node's code. */
+export async function readApiJson<T>(res: Response): Promise<T> {
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    throw new ApiError(res.status, "BAD_RESPONSE", `node answered ${res.status} with non-JSON: ${text.slice(0, 200)}`);
+  }
+  if (res.status >= 400) {
+    const e = json as { code?: string; message?: string; details?: Record<string, unknown> };
+    throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? text, e.details ?? {});
+  }
+  return json as T;
 }

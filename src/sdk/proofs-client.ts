@@ -20,7 +20,7 @@ import type { ProofReceipt } from "../proof/receipt.js";
 import { RECEIPT_TYPE } from "../proof/receipt.js";
 import { toHex } from "../util/bytes.js";
 import type { TxResponse } from "./client.js";
-import { ApiError, CivitasClient } from "./client.js";
+import { ApiError, CivitasClient, readApiJson } from "./client.js";
 import { signedFetch } from "./signed-fetch.js";
 import type { CallInput, Wallet } from "./wallet.js";
 
@@ -162,7 +162,7 @@ export class ProofsClient {
   /** Verification of a document the caller holds, hashed by the node. */
   async verifyDocument(document: Uint8Array, salt?: Uint8Array): Promise<VerifyAnswer> {
     const res = await fetch(`${this.base}/v1/proofs/verify${salt ? `?salt=${toHex(salt)}` : ""}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: document as unknown as BodyInit });
-    return readJson(res);
+    return readApiJson(res);
   }
 
   /** A record's history (signed by `wallet` when given; policies decide who may read it). */
@@ -178,7 +178,7 @@ export class ProofsClient {
 
   private async read(path: string, wallet?: Wallet): Promise<Record<string, unknown>> {
     const url = this.base + path;
-    return readJson(wallet ? await signedFetch(wallet, url) : await fetch(url));
+    return readApiJson(wallet ? await signedFetch(wallet, url) : await fetch(url));
   }
 }
 
@@ -200,20 +200,6 @@ export type VerifyAnswer = {
   stateProof?: Record<string, unknown>;
 };
 
-async function readJson<T>(res: Response): Promise<T> {
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : {};
-  } catch {
-    throw new ApiError(res.status, "BAD_RESPONSE", `node answered ${res.status} with non-JSON: ${text.slice(0, 200)}`);
-  }
-  if (res.status >= 400) {
-    const e = json as { code?: string; message?: string; details?: Record<string, unknown> };
-    throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? text, e.details ?? {});
-  }
-  return json as T;
-}
 
 /** The tree over fingerprints in order (one thread). */
 export function batchTree(h: HashFn, fingerprints: Uint8Array[]): BatchTree {

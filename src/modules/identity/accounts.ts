@@ -86,6 +86,18 @@ function transition(ctx: CallContext, args: Record<string, unknown>, from: Accou
   event(ctx, type, address, r.did, reason);
 }
 
+/** A status change of the chain authority (freeze, unfreeze, cancel): same arguments, gas and checks. */
+function transitionMethod(doc: string, from: AccountStatus[], to: AccountStatus, type: string, verb: string): MethodDef {
+  return {
+    doc,
+    gas: 1_000,
+    args: { address: { type: "address" }, reason: reasonArg },
+    run(ctx, args) {
+      transition(ctx, args, from, to, type, verb);
+    },
+  };
+}
+
 export const accountMethods: Record<string, MethodDef> = {
   createAccount: {
     doc: "Binds account `address` to an active DID (chain authority, or the account itself controlling the DID).",
@@ -118,28 +130,7 @@ export const accountMethods: Record<string, MethodDef> = {
       event(ctx, "AccountUpdated", address, did, reason);
     },
   },
-  freezeAccount: {
-    doc: "Freezes an active account: it cannot send transactions from the next block on; chain authority only.",
-    gas: 1_000,
-    args: { address: { type: "address" }, reason: reasonArg },
-    run(ctx, args) {
-      transition(ctx, args, ["active"], "frozen", "AccountFrozen", "freeze");
-    },
-  },
-  unfreezeAccount: {
-    doc: "Unfreezes a frozen account; chain authority only.",
-    gas: 1_000,
-    args: { address: { type: "address" }, reason: reasonArg },
-    run(ctx, args) {
-      transition(ctx, args, ["frozen"], "active", "AccountUnfrozen", "unfreeze");
-    },
-  },
-  cancelAccount: {
-    doc: "Cancels an account for good; chain authority only.",
-    gas: 1_000,
-    args: { address: { type: "address" }, reason: reasonArg },
-    run(ctx, args) {
-      transition(ctx, args, ["active", "frozen"], "cancelled", "AccountCancelled", "cancel");
-    },
-  },
+  freezeAccount: transitionMethod("Freezes an active account: it cannot send transactions from the next block on; chain authority only.", ["active"], "frozen", "AccountFrozen", "freeze"),
+  unfreezeAccount: transitionMethod("Unfreezes a frozen account; chain authority only.", ["frozen"], "active", "AccountUnfrozen", "unfreeze"),
+  cancelAccount: transitionMethod("Cancels an account for good; chain authority only.", ["active", "frozen"], "cancelled", "AccountCancelled", "cancel"),
 };
