@@ -1,19 +1,26 @@
 /**
  * The management server of `civitas console`: the web console app plus a small JSON API that
- * creates, lists, starts and stops the networks recorded on THIS machine (their node processes
- * are spawned here). It is meant for loopback only: requests must name a loopback Host (a DNS
+ * creates, lists, starts, stops, deletes and exports the networks recorded on THIS machine
+ * (their node processes are spawned here), shows each node's health and resources, and reads
+ * each node's log files from its home. It is meant for loopback only: requests must name a loopback Host (a DNS
  * rebinding page cannot reach it under another name), a browser Origin must be this server's own,
  * and every POST must be `application/json` (a cross-site form cannot send that without a CORS
  * preflight, which this server never answers) — so a web page the operator visits cannot start
  * processes through it.
  */
+import { join, resolve } from "node:path";
 import Fastify from "fastify";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { createNetworkFromSpec } from "../node/network-spec/create.js";
 import { normalizeSpec } from "../node/network-spec/parse.js";
-import { listNetworkRows, startNetwork, stopNetwork } from "../node/network-manager.js";
+import { exportArchive } from "../node/export/archive.js";
+import { FILE_LOG_SOURCES, isLogLevel, readLogFiles } from "../node/log-files.js";
+import type { FileLogSource } from "../node/log-files.js";
+import { CpuSampler, networkDetail, networkNode } from "../node/network-health.js";
+import { deleteNetwork, listNetworkRows, startNetwork, stopNetwork } from "../node/network-manager.js";
 import { CivitasError, ErrorCode } from "../util/errors.js";
 import { errorHandler } from "./errors.js";
+import { intParam } from "./params.js";
 import { consoleRoutes, CONSOLE_DIR } from "./routes/console.js";
 
 export interface ManageOptions {
@@ -79,6 +86,34 @@ export async function buildManageApi(o: ManageOptions): Promise<FastifyInstance>
     const { name } = req.params;
     const r = await exclusive(name, () => stopNetwork(name));
     return { name, status: "stopped", ...r };
+  });
+  const cpu = new CpuSampler();
+  app.get<{ Params: { name: string } }>("/v1/manage/networks/:name", async (req) => networkDetail(req.params.name, cpu));
+  app.post<{ Params: { name: string }; Body: { confirm?: unknown } }>("/v1/manage/networks/:name/delete", async (req) => {
+    const { name } = req.params;
+    const confirm = typeof req.body?.confirm === "string" ? req.body.confirm : undefined;
+    const r = await exclusive(name, () => deleteNetwork(name, confirm));
+    return { name, deleted: true, ...r };
+  });
+  app.post<{ Params: { name: string }; Body: { target?: unknown } }>("/v1/manage/networks/:name/export", async (req, reply) => {
+    const target = typeof req.body?.target === "string" ? req.body.target : "";
+    const a = await exportArchive(req.params.name, target);
+    return reply
+      .type("application/gzip")
+      .header("content-disposition", `attachment; filename="${a.fileName}"`)
+      .header("x-civitas-files", String(a.files.length))
+      .send(a.bytes);
+  });
+  app.get<{ Params: { name: string; node: string }; Querystring: { level?: string; keyword?: string; source?: string; limit?: string } }>("/v1/manage/networks/:name/nodes/:node/logs", async (req) => {
+    const q = req.query;
+    if (q.level !== undefined && !isLogLevel(q.level)) throw new CivitasError(ErrorCode.API_BAD_REQUEST, "level must be one of trace, debug, info, warn, error, fatal", { param: "level" });
+    if (q.source !== undefined && !FILE_LOG_SOURCES.includes(q.source as FileLogSource)) throw new CivitasError(ErrorCode.API_BAD_REQUEST, `source must be one of ${FILE_LOG_SOURCES.join(", ")}`, { param: "source" });
+    if (q.keyword !== undefined && (q.keyword.length === 0 || q.keyword.length > 200)) throw new CivitasError(ErrorCode.API_BAD_REQUEST, "keyword must be 1-200 characters", { param: "keyword" });
+    const limit = intParam(q.limit, "limit", 1, 1000, 200);
+    const { dir, node, config } = networkNode(req.params.name, req.params.node);
+    const home = join(dir, node.home);
+    const entries = readLogFiles({ ...(config.logDir ? { logDir: resolve(home, config.logDir) } : {}), processLog: join(home, "node.log") }, { level: q.level, keyword: q.keyword, source: q.source as FileLogSource | undefined, limit });
+    return { network: req.params.name, node: node.name, entries };
   });
   await app.register(async (scope) => consoleRoutes(scope, o.consoleDir ?? CONSOLE_DIR));
   return app;

@@ -1,18 +1,20 @@
 /**
  * Running the networks recorded on this machine: start (each node a detached `civitas start`
- * process, its memory profile applied as the V8 heap limit), stop, and list with status. Shared
+ * process, its memory profile applied as the V8 heap limit), stop, list with status, delete and
+ * export. Shared
  * by `civitas network start|stop|list` and the management API of `civitas console`, so both see
  * and change the same pids.json files.
  */
 import { spawn } from "node:child_process";
-import { existsSync, openSync } from "node:fs";
+import { existsSync, openSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { CivitasError, ErrorCode } from "../util/errors.js";
 import { portIsFree } from "../util/ports.js";
 import { heapMiB, portOf, readHomeConfig } from "./export/homes.js";
+import type { ExportResult } from "./export/compose.js";
 import type { NetworkInfo } from "./network.js";
-import { readNetwork } from "./network.js";
-import { getNetwork, listNetworks, PASSPHRASE_FILE } from "./network-registry.js";
+import { NETWORK_FILE, readNetwork } from "./network.js";
+import { getNetwork, listNetworks, PASSPHRASE_FILE, unregisterNetwork } from "./network-registry.js";
 import { clearPids, cliEntry, isAlive, readPids, stopAll, waitHealthy, writePids } from "./processes.js";
 import type { RunningNode } from "./processes.js";
 
@@ -108,4 +110,28 @@ export async function listNetworkRows(): Promise<NetworkRow[]> {
       return row;
     }),
   );
+}
+
+/**
+ * Stops a network and removes its folder and record. `confirm` must repeat the name: deleting
+ * loses the chain's data and keys, so no caller (CLI flag or console dialog) does it by accident.
+ */
+export async function deleteNetwork(name: string, confirm: string | undefined): Promise<{ dir: string; stopped: string[] }> {
+  const entry = getNetwork(name);
+  if (confirm !== name) throw new CivitasError(ErrorCode.CONFIG_INVALID, `deleting '${name}' removes ${entry.dir} (all node data, validator keys and the network CA); confirm by giving its name`, { field: "confirm", name });
+  const r = existsSync(entry.dir) ? await stopNetworkDir(entry.dir) : { stopped: [] };
+  // Only a folder that is a network is removed: the record may point at a reused path.
+  if (existsSync(join(entry.dir, NETWORK_FILE))) rmSync(entry.dir, { recursive: true, force: true });
+  unregisterNetwork(name);
+  return { dir: entry.dir, stopped: r.stopped };
+}
+
+export type ExportTarget = "compose" | "systemd";
+
+/** Writes the deployment files of a network into `out` (which must be new or empty). */
+export async function exportNetwork(name: string, target: string, out: string): Promise<ExportResult> {
+  if (target !== "compose" && target !== "systemd") throw new CivitasError(ErrorCode.CONFIG_INVALID, `target must be compose or systemd, got '${target}'`, { field: "target" });
+  if (existsSync(out) && readdirSync(out).length > 0) throw new CivitasError(ErrorCode.CONFIG_INVALID, `${out} is not empty; choose a new folder`, { field: "out" });
+  const { dir, info } = loadNetwork(name);
+  return target === "compose" ? (await import("./export/compose.js")).exportCompose(dir, name, info, out) : (await import("./export/systemd.js")).exportSystemd(dir, name, info, out);
 }

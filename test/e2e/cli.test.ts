@@ -49,7 +49,7 @@ function json<T = Record<string, unknown>>(r: RunResult): T {
 
 test("--help works for the root and every subcommand and lists its options", async () => {
   const cases: Array<[string[], string[]]> = [
-    [[], ["--json", "--url <url>", "--keys-dir <dir>", "--passphrase-file <file>", "--version", "init", "start", "up", "status", "tx", "query", "block", "keys", "verify-chain"]],
+    [[], ["--json", "--url <url>", "--keys-dir <dir>", "--passphrase-file <file>", "--version", "init", "start", "up", "status", "tx", "query", "block", "keys", "verify-chain", "console"]],
     [["init"], ["--home <dir>", "--from <file>", "--genesis <file>", "--chain-id <id>", "--crypto-suite <suite>", "--consensus <engine>", "--block-interval-ms <ms>", "--max-block-txs <n>", "--authority <address>", "--balance <address=amount>", "--api-host <host>", "--api-port <port>", "--moniker <name>"]],
     [["start"], ["--home <dir>"]],
     [["up"], ["--dir <dir>", "--port <port>", "--validators <n>"]],
@@ -74,6 +74,13 @@ test("--help works for the root and every subcommand and lists its options", asy
     for (const e of expected) assert.ok(r.stdout.includes(e), `'civitas ${args.join(" ")}' does not list ${e}:\n${r.stdout}`);
     assert.equal(r.stderr, "");
   });
+  // The root's command list, each as an entry of its Commands section (a bare substring such as
+  // "up" or "console" would also match inside another command's description).
+  const root = await cli(["--help"], 0);
+  const commands = root.stdout.slice(root.stdout.indexOf("\nCommands:\n"));
+  for (const c of ["init", "start", "up", "status", "tx", "query", "block", "keys", "verify-chain", "backup", "restore", "console"]) {
+    assert.match(commands, new RegExp(`\n  ${c} `), `'civitas --help' lists no command ${c}:\n${root.stdout}`);
+  }
 });
 
 test("keys: new, list, show --check, export-public, and their errors", async () => {

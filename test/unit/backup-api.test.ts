@@ -3,7 +3,8 @@
  * to accounts no policy permits `admin.backup`; for an operator the chain authority permitted, a
  * backup of the running node that passes every check, restores to the chain the node has, holds
  * no key, and leaves no staging folder in the home. `downloadBackup` (the CLI's URL mode) writes
- * the same checked file.
+ * the same checked file. Alert rules an operator set with PUT /v1/alerts/rules are in the backup,
+ * and a node started from the restored home serves them.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -22,6 +23,7 @@ import { signedFetch } from "../../src/sdk/signed-fetch.js";
 import type { CallInput } from "../../src/sdk/wallet.js";
 import { toHex } from "../../src/util/bytes.js";
 import { ErrorCode } from "../../src/util/errors.js";
+import { RULES_FILE } from "../../src/node/alerts/store.js";
 import { DevNode } from "../e2e/helpers/devnode.js";
 import type { TestAccount } from "../e2e/helpers/devnode.js";
 
@@ -102,4 +104,36 @@ test("an operator permitted admin.backup downloads a checked backup of the runni
   assert.ok(d.manifest.height > b.manifest.height);
   assert.equal((await checkBackup(d.file)).checksum, d.checksum);
   await assert.rejects(downloadBackup(dn.url, operator.wallet, d.file), (e: unknown) => (e as { code?: string }).code === ErrorCode.BACKUP_TARGET_NOT_EMPTY);
+});
+
+test("alert rules set with PUT /v1/alerts/rules are in the API backup; a node started from the restored home serves them", T, async () => {
+  // The operator role from the previous test; the baseline lets operators set rules.
+  const rules = [
+    { id: "tps-burst", kind: "tps_above", tps: 20, windowSeconds: 3, severity: "critical", enabled: true, forSeconds: 0 },
+    { id: "stalled", kind: "height_stalled", seconds: 5, severity: "warning", enabled: false, forSeconds: 2 },
+  ];
+  const put = await signedFetch(operator.wallet, `${dn.url}/v1/alerts/rules`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ rules }) });
+  assert.equal(put.status, 200, await put.clone().text());
+  assert.equal(((await put.json()) as { persisted: boolean }).persisted, true);
+
+  const d = await downloadBackup(dn.url, operator.wallet, join(root, "rules.cvb"));
+  assert.equal(d.manifest.version, 2);
+  assert.ok(d.manifest.files.some((f) => f.path === RULES_FILE && f.kind === "alert-rules"), `files: ${d.manifest.files.map((f) => f.path)}`);
+  const home = join(root, "restored-rules");
+  const r = await restoreBackup(d.file, home);
+  assert.ok(r.written.includes(RULES_FILE));
+
+  // The restored home, started as `civitas start` would (the validator key is not in a backup over the API).
+  const h = loadHome(home);
+  const restored = await CivitasNode.start({ config: h.config, genesis: h.genesis, dataPath: h.dataPath, home: h.dir, secretKey: loadValidatorKey(loadHome(dn.dir), "e2e-test-passphrase"), logger: pino({ level: "silent" }) });
+  try {
+    assert.equal(restored.chain.head().height, d.manifest.height);
+    const res = await signedFetch(operator.wallet, `${restored.url}/v1/alerts/rules`);
+    assert.equal(res.status, 200, await res.clone().text());
+    const got = (await res.json()) as { rules: unknown[]; persisted: boolean };
+    assert.deepEqual(got.rules, rules);
+    assert.equal(got.persisted, true);
+  } finally {
+    await restored.stop();
+  }
 });

@@ -3,7 +3,9 @@
  * keep committing is one consistent commit; restored, it holds the same blocks and state; keys
  * stay out unless asked for. Every refusal (a flipped byte, a truncated file, not a backup, a
  * backup of another chain, chain data already in the home) names its reason and leaves the
- * target exactly as it was, with no staging folder left behind.
+ * target exactly as it was, with no staging folder left behind. Alert rules set through the API
+ * (the home's alert-rules.json) travel with the backup and are checked before a restore writes
+ * anything; a home without them still gets a version-1 file, which this software restores.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,6 +15,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { blockHash } from "../../src/ledger/block.js";
+import { parseRules, ruleToJson } from "../../src/node/alerts/rules.js";
+import { loadStoredRules, RULES_FILE, storeRules } from "../../src/node/alerts/store.js";
 import { createBackup } from "../../src/node/backup/create.js";
 import { CHECKSUM_BYTES, headerBytes } from "../../src/node/backup/format.js";
 import type { BackupManifest } from "../../src/node/backup/format.js";
@@ -292,6 +296,13 @@ test("a backup of a home without a chain, or onto an existing file, is refused",
   await writeHome(empty, fx, "x");
   await expectRefusal(createBackup(empty, join(fresh(), "x.cvb")), ErrorCode.CHAIN_CORRUPT, /start the node once/);
   await expectRefusal(createBackup(srcHome, backupFile), ErrorCode.BACKUP_TARGET_NOT_EMPTY, /exists/);
+  // A genesis outside the home could not be restored into another home: refused before the copy.
+  const outside = join(fresh(), "outside");
+  await mkdir(outside);
+  await writeFile(join(outside, "node.json"), JSON.stringify({ ...NODE_CONFIG_DEFAULTS, moniker: "outside", genesisFile: join(srcHome, "genesis.json"), dataDir: join(srcHome, "data") }));
+  const out = join(fresh(), "outside.cvb");
+  await expectRefusal(createBackup(outside, out), ErrorCode.CONFIG_INVALID, /genesisFile .* is not a file inside .*a backup must carry the genesis/);
+  assert.deepEqual(await readdir(join(out, "..")), []);
   assert.equal((await checkBackup(backupFile)).manifest.createdAt, "1970-01-01T00:00:00.000Z", "the existing backup was rewritten");
 });
 
@@ -336,4 +347,151 @@ test("a backup whose checksum holds but whose manifest lies is refused before th
     m.genesisHash = "ab".repeat(32);
   });
   await refusedLeavesUntouched(chain, existing, {}, ErrorCode.BACKUP_INVALID, /its genesis .* is not the one its manifest names/);
+});
+
+/** `file` rebuilt with `edit` applied to its manifest and home files (by path), sizes and checksum fixed. */
+async function rebuild(file: string, edit: (m: BackupManifest, parts: Map<string, Buffer>) => void): Promise<string> {
+  const b = await checkBackup(file);
+  const bytes = await readFile(file);
+  const parts = new Map(b.entries.map((e) => [e.path, bytes.subarray(e.offset, e.offset + e.size)]));
+  const m = structuredClone(b.manifest);
+  edit(m, parts);
+  m.files = m.files.map((f) => ({ ...f, size: (parts.get(f.path) as Buffer).length }));
+  m.payloadBytes = m.files.reduce((k, f) => k + f.size, 0);
+  const body = Buffer.concat([headerBytes(Buffer.from(JSON.stringify(m))), ...m.files.map((f) => parts.get(f.path) as Buffer)]);
+  const out = join(fresh(), "rebuilt.cvb");
+  await writeFile(out, Buffer.concat([body, createHash("sha256").update(body).digest()]));
+  return out;
+}
+
+const RULES = parseRules([
+  { id: "tps-burst", kind: "tps_above", tps: 20, windowSeconds: 3, severity: "critical" },
+  { id: "stalled", kind: "height_stalled", seconds: 5, forSeconds: 2 },
+  { id: "peers-low", kind: "peers_below", peers: 2, enabled: false },
+]);
+
+/** Runs `f` with RULES stored in the source home as PUT /v1/alerts/rules stores them, removed after. */
+async function withSourceRules<T>(f: () => Promise<T>): Promise<T> {
+  storeRules(srcHome, RULES);
+  try {
+    return await f();
+  } finally {
+    await rm(join(srcHome, RULES_FILE), { force: true });
+  }
+}
+
+test("alert rules set in the home travel with the backup (version 2) and are the restored home's rules", T, async () => {
+  const file = join(fresh(), "rules.cvb");
+  const r = await withSourceRules(() => createBackup(srcHome, file));
+  assert.equal(r.manifest.version, 2, "a backup with alert rules needs format version 2");
+  const entry = r.manifest.files.find((f) => f.kind === "alert-rules");
+  // The file as storeRules wrote it, byte for byte.
+  assert.deepEqual(entry && [entry.path, entry.size], [RULES_FILE, Buffer.byteLength(JSON.stringify({ rules: RULES.map(ruleToJson) }, null, 2) + "\n")]);
+  const checked = await checkBackup(file);
+  assert.deepEqual(checked.alertRules, RULES);
+  // Its bytes are covered by the checksum like every other file's.
+  const bytes = await readFile(file);
+  const at = checked.entries.find((e) => e.kind === "alert-rules");
+  assert.ok(at);
+  bytes[at.offset + 3] ^= 0x01;
+  const flipped = join(fresh(), "flipped-rules.cvb");
+  await writeFile(flipped, bytes);
+  await expectRefusal(checkBackup(flipped), ErrorCode.BACKUP_INVALID, /checksum mismatch/);
+
+  // Into a new home: the node reads these rules at start (loadStoredRules is what Monitoring calls).
+  const home = join(fresh(), "home");
+  const res = await restoreBackup(file, home);
+  assert.ok(res.written.includes(RULES_FILE), `written: ${res.written.join(", ")}`);
+  assert.deepEqual(loadStoredRules(home), RULES);
+  // Into a home of the same chain that lost its data and its rules (the disaster case).
+  const lost = join(fresh(), "lost");
+  await writeHome(lost, fx, "lost");
+  const res2 = await restoreBackup(file, lost);
+  assert.deepEqual(res2.written.sort(), [RULES_FILE, "data/data.mdb"]);
+  assert.deepEqual(loadStoredRules(lost), RULES);
+  // A home that has rules of its own keeps them, like its node.json.
+  const own = join(fresh(), "own");
+  await writeHome(own, fx, "own");
+  storeRules(own, RULES.slice(0, 1));
+  const res3 = await restoreBackup(file, own);
+  assert.deepEqual(res3.kept.find((k) => k.path === RULES_FILE), { path: RULES_FILE, differs: true });
+  assert.deepEqual(loadStoredRules(own), RULES.slice(0, 1));
+});
+
+test("a backup whose alert-rules.json the node would refuse is refused before anything is written", T, async () => {
+  const good = join(fresh(), "rules-good.cvb");
+  await withSourceRules(() => createBackup(srcHome, good));
+  const lost = join(fresh(), "lost");
+  await writeHome(lost, fx, "lost");
+  const cases: Array<[string, string, RegExp]> = [
+    ["unknown kind", JSON.stringify({ rules: [{ id: "a", kind: "cpu_above", percent: 5 }] }), /alert-rules\.json rules\[0\]\.kind: expected one of/],
+    ["missing parameter", JSON.stringify({ rules: [{ id: "a", kind: "peers_below" }] }), /alert-rules\.json rules\[0\]\.peers: required/],
+    ["no rules list", JSON.stringify({ rule: [] }), /alert-rules\.json rules: expected an array/],
+    ["not JSON", "{not json", /alert-rules\.json is not JSON/],
+  ];
+  for (const [what, text, reason] of cases) {
+    const bad = await rebuild(good, (_m, parts) => parts.set(RULES_FILE, Buffer.from(text)));
+    // The file checks pass: only the rules are wrong.
+    await assert.rejects(checkBackup(bad), (e: unknown) => {
+      assert.ok(e instanceof CivitasError, what);
+      assert.equal(e.code, ErrorCode.BACKUP_INVALID, what);
+      assert.match(e.message, /invalid backup: its alert-rules\.json is not a rule set the node accepts/, what);
+      assert.match(e.message, reason, what);
+      assert.equal(e.details.cause, ErrorCode.ALERT_RULES_INVALID, what);
+      assert.equal(e.details.path, RULES_FILE, what);
+      return true;
+    });
+    await refusedLeavesUntouched(bad, join(fresh(), "new-home"), {}, ErrorCode.BACKUP_INVALID, reason);
+    await refusedLeavesUntouched(bad, lost, { force: true }, ErrorCode.BACKUP_INVALID, reason);
+  }
+  // The rules must be at the path the node reads them from.
+  const moved = await rebuild(good, (m, parts) => {
+    const f = m.files.find((x) => x.kind === "alert-rules") as BackupManifest["files"][number];
+    parts.set("tls/alert-rules.json", parts.get(f.path) as Buffer);
+    f.path = "tls/alert-rules.json";
+  });
+  await refusedLeavesUntouched(moved, lost, {}, ErrorCode.BACKUP_INVALID, /only alert-rules\.json is of kind alert-rules/);
+
+  // Taking a backup of a home whose rules the node would refuse fails at once and writes nothing.
+  const out = join(fresh(), "never.cvb");
+  await writeFile(join(srcHome, RULES_FILE), JSON.stringify({ rules: [{ id: "x", kind: "peers_below" }] }));
+  try {
+    await expectRefusal(createBackup(srcHome, out), ErrorCode.ALERT_RULES_INVALID, /alert-rules\.json.*rules\[0\]\.peers: required.*fix or delete it/);
+  } finally {
+    await rm(join(srcHome, RULES_FILE), { force: true });
+  }
+  assert.deepEqual(await readdir(join(out, "..")), [], "a refused backup left a file");
+});
+
+test("format versions: a home without alert rules still gets a version-1 backup, which restores; unknown versions and kinds are refused", T, async () => {
+  // backupFile was taken of a home without alert-rules.json: exactly what version-1 software wrote.
+  const v1 = await checkBackup(backupFile);
+  assert.equal(v1.manifest.version, 1);
+  assert.deepEqual(Object.keys(v1.manifest).sort(), ["blockHash", "blockTime", "chainId", "createdAt", "cryptoSuite", "files", "format", "genesisHash", "height", "includesKeys", "moniker", "payloadBytes", "software", "stateRoot", "version"]);
+  assert.deepEqual([...new Set(v1.manifest.files.map((f) => f.kind))].sort(), ["certificate", "config", "genesis", "store"]);
+  assert.equal(v1.alertRules, undefined);
+  const home = join(fresh(), "home");
+  const res = await restoreBackup(backupFile, home, { verify: true });
+  assert.ok(res.verified?.ok);
+  assert.ok(!existsSync(join(home, RULES_FILE)), "a version-1 backup restored alert rules it does not carry");
+  assert.equal(loadStoredRules(home), undefined);
+
+  const v2 = join(fresh(), "v2.cvb");
+  await withSourceRules(() => createBackup(srcHome, v2));
+  // Version 1 does not know the alert-rules kind.
+  const mislabelled = await rebuild(v2, (m) => {
+    m.version = 1;
+  });
+  await refusedLeavesUntouched(mislabelled, join(fresh(), "h"), {}, ErrorCode.BACKUP_INVALID, /kind must be one of store, genesis, config, certificate, key in a version 1 backup/);
+  // A version-2 backup without rules is still valid (version 2 only adds a kind).
+  const v2Plain = await rebuild(backupFile, (m) => {
+    m.version = 2;
+  });
+  assert.equal((await restoreBackup(v2Plain, join(fresh(), "h"))).manifest.version, 2);
+  for (const version of [0, 3, "1"]) {
+    const future = await rebuild(backupFile, (m) => {
+      (m as { version: unknown }).version = version;
+    });
+    await refusedLeavesUntouched(future, join(fresh(), "h"), {}, ErrorCode.BACKUP_INVALID, /unsupported backup format version .*reads versions 1 to 2/);
+  }
 });

@@ -2,13 +2,18 @@
  * The management API of `civitas console` (src/api/manage.ts) in-process with a temporary
  * CIVITAS_HOME: refusals of foreign Host names, foreign origins and non-JSON POSTs; a bad spec
  * refused with 400 and its field, recording nothing; a good spec recorded and listed as stopped;
- * start/stop of an unknown network refused by name. Starting real nodes is covered by
- * test/e2e/console-networks.test.ts.
+ * start/stop of an unknown network refused by name; a stopped network's page (nodes stopped
+ * with their hardware profile, accounts in the spec's order); a node's log files filtered by
+ * level, keyword and source (the process output with a crash's stack trace); export as a
+ * .tar.gz of the deployment files; delete only with the name repeated. Starting real nodes is
+ * covered by test/e2e/console-flow.test.ts.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { gunzipSync } from "node:zlib";
+import { Parser } from "tar";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -89,4 +94,115 @@ test("a good spec is recorded and listed as stopped; start/stop of an unknown ne
   const stopIdle = await app.inject({ method: "POST", url: "/v1/manage/networks/solo-one/stop", headers: json, payload: "{}" });
   assert.equal(stopIdle.statusCode, 200);
   assert.deepEqual(stopIdle.json(), { name: "solo-one", status: "stopped", stopped: [], killed: 0 });
+});
+
+test("a stopped network's page: nodes stopped with their hardware profile, accounts in the spec's order; an unknown one is 404", { timeout: 60_000 }, async () => {
+  const base = await freePortRange(4);
+  const spec = { version: 1, name: "pair", consensus: { algorithm: "bft", allowNoFaultTolerance: true }, nodes: { validators: 2, hardware: { cpus: 1, memoryMiB: 640, storageMiB: 3072 } }, ports: { apiBase: base, p2pBase: base + 2 }, accounts: [{ name: "zeta" }, { name: "alice", balance: "5" }] };
+  const r = await app.inject({ method: "POST", url: "/v1/manage/networks", headers: json, payload: JSON.stringify(spec) });
+  assert.equal(r.statusCode, 201, r.body);
+  const d = (await app.inject({ method: "GET", url: "/v1/manage/networks/pair", headers: { host: HOST } })).json() as {
+    status: string;
+    consensus: string;
+    faultTolerance: number;
+    accounts: Array<{ name: string; address: string }>;
+    nodes: Array<{ name: string; role: string; process: string; health: string; reason: string; hardware: unknown; height?: number }>;
+  };
+  assert.equal(d.status, "stopped");
+  assert.equal(d.consensus, "bft");
+  assert.equal(d.faultTolerance, 0);
+  // The first account of the spec is the authority, listed first although "alice" sorts before it.
+  assert.deepEqual(d.accounts.map((a) => a.name), ["zeta", "alice"]);
+  assert.ok(d.accounts.every((a) => /^0x[0-9a-f]{40}$/.test(a.address)));
+  assert.deepEqual(
+    d.nodes.map((n) => [n.name, n.role, n.process, n.health, n.height]),
+    [
+      ["node0", "validator", "stopped", "stopped", undefined],
+      ["node1", "validator", "stopped", "stopped", undefined],
+    ],
+  );
+  assert.deepEqual(d.nodes[0].hardware, { cpus: 1, memoryMiB: 640, storageMiB: 3072 });
+  assert.match(d.nodes[0].reason, /not running/);
+  const unknown = await app.inject({ method: "GET", url: "/v1/manage/networks/nope", headers: { host: HOST } });
+  assert.equal(unknown.statusCode, 404);
+  assert.equal(unknown.json().code, "API_NOT_FOUND");
+});
+
+test("a node's log files are read from its home and filtered by level, keyword and source; bad filters are 400", async () => {
+  const nodeHome = join(home, "networks", "pair", "node1");
+  mkdirSync(join(nodeHome, "logs"), { recursive: true });
+  const line = (level: number, time: number, source: string, msg: string): string => JSON.stringify({ level, time, node: "node1", source, msg }) + "\n";
+  // Two rotated files of the node source (the older one first), a system file, and the process output with a crash.
+  writeFileSync(join(nodeHome, "logs", "node.1.log"), line(30, 1000, "node", "node started") + line(40, 1100, "node", "peer down"));
+  writeFileSync(join(nodeHome, "logs", "node.2.log"), line(30, 1300, "node", "block committed"));
+  writeFileSync(join(nodeHome, "logs", "system.1.log"), line(30, 1200, "system", "monitoring started"));
+  writeFileSync(join(nodeHome, "node.log"), line(30, 1300, "node", "block committed") + "Error: disk I/O failed\n    at Chain.commit (chain.js:1:1)\n");
+  const get = async (q: string): Promise<{ status: number; body: { code?: string; entries: Array<{ source: string; level: string; msg: string; time: number }> } }> => {
+    const res = await app.inject({ method: "GET", url: `/v1/manage/networks/pair/nodes/node1/logs${q}`, headers: { host: HOST } });
+    return { status: res.statusCode, body: res.json() };
+  };
+  const all = await get("");
+  assert.equal(all.status, 200);
+  // Newest first across sources; the process output keeps only what the files do not hold (the crash), placed after the last timed line.
+  assert.deepEqual(
+    all.body.entries.map((e) => [e.source, e.msg]),
+    [
+      ["process", "at Chain.commit (chain.js:1:1)"],
+      ["process", "Error: disk I/O failed"],
+      ["node", "block committed"],
+      ["system", "monitoring started"],
+      ["node", "peer down"],
+      ["node", "node started"],
+    ],
+  );
+  assert.deepEqual((await get("?level=warn&source=node")).body.entries.map((e) => e.msg), ["peer down"]);
+  assert.deepEqual((await get("?keyword=MONITORING")).body.entries.map((e) => e.msg), ["monitoring started"]);
+  assert.deepEqual((await get("?source=process&keyword=disk")).body.entries.map((e) => e.msg), ["Error: disk I/O failed"]);
+  assert.equal((await get("?limit=2")).body.entries.length, 2);
+  for (const [q, param] of [
+    ["?level=loud", "level"],
+    ["?source=kernel", "source"],
+    ["?limit=0", "limit"],
+  ]) {
+    const bad = await get(q);
+    assert.equal(bad.status, 400, q);
+    assert.equal((bad.body as unknown as { details: { param: string } }).details.param, param);
+  }
+  const noNode = await get("").then(async () => app.inject({ method: "GET", url: "/v1/manage/networks/pair/nodes/node7/logs", headers: { host: HOST } }));
+  assert.equal(noNode.statusCode, 404);
+  assert.match(noNode.json().message, /has no node 'node7' \(it has node0, node1\)/);
+});
+
+test("export answers a .tar.gz of the deployment files; a bad target is 400", async () => {
+  const r = await app.inject({ method: "POST", url: "/v1/manage/networks/pair/export", headers: json, payload: JSON.stringify({ target: "systemd" }) });
+  assert.equal(r.statusCode, 200, r.body);
+  assert.equal(r.headers["content-type"], "application/gzip");
+  assert.equal(r.headers["content-disposition"], 'attachment; filename="pair-systemd.tar.gz"');
+  const names: string[] = [];
+  const parser = new Parser({ onReadEntry: (e) => (names.push(e.path), e.resume()) });
+  parser.end(gunzipSync(r.rawPayload));
+  assert.ok(names.includes("pair-systemd/README.md"), names.join(" "));
+  assert.ok(names.some((n) => /^pair-systemd\/.*\.service$/.test(n)), names.join(" "));
+  assert.ok(names.every((n) => n.startsWith("pair-systemd/")));
+  const bad = await app.inject({ method: "POST", url: "/v1/manage/networks/pair/export", headers: json, payload: JSON.stringify({ target: "k8s" }) });
+  assert.equal(bad.statusCode, 400);
+  assert.equal(bad.json().details.field, "target");
+});
+
+test("delete needs the name repeated; then the folder and the record are gone", async () => {
+  const dir = join(home, "networks", "pair");
+  for (const body of [{}, { confirm: "pai" }]) {
+    const r = await app.inject({ method: "POST", url: "/v1/manage/networks/pair/delete", headers: json, payload: JSON.stringify(body) });
+    assert.equal(r.statusCode, 400);
+    assert.equal(r.json().details.field, "confirm");
+    assert.ok(existsSync(join(dir, "network.json")), "nothing removed");
+  }
+  const form = await app.inject({ method: "POST", url: "/v1/manage/networks/pair/delete", headers: { host: HOST, "content-type": "text/plain" }, payload: "pair" });
+  assert.equal(form.statusCode, 400);
+  const ok = await app.inject({ method: "POST", url: "/v1/manage/networks/pair/delete", headers: json, payload: JSON.stringify({ confirm: "pair" }) });
+  assert.equal(ok.statusCode, 200, ok.body);
+  assert.equal(ok.json().deleted, true);
+  assert.equal(existsSync(dir), false);
+  const list = (await app.inject({ method: "GET", url: "/v1/manage/networks", headers: { host: HOST } })).json() as { networks: Array<{ name: string }> };
+  assert.deepEqual(list.networks.map((n) => n.name), ["solo-one"]);
 });

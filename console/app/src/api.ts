@@ -66,34 +66,7 @@ export async function metricsText(): Promise<string> {
   }
 }
 
-/**
- * Prometheus text exposition → series value by `name{labels}` as written by prom-client
- * (labels in the order the node writes them). Comments and malformed lines are skipped.
- */
-export function parseMetrics(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (!line || line.startsWith("#")) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const v = Number(m[3]);
-    if (Number.isNaN(v)) continue;
-    out.set(m[1] + (m[2] ?? ""), v);
-  }
-  return out;
-}
-
-/** The value of a series by name and optional label subset, ignoring the node/chain labels. */
-export function metric(m: Map<string, number>, name: string, labels: Record<string, string> = {}): number | undefined {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const [key, v] of m) {
-    const brace = key.indexOf("{");
-    const n = brace < 0 ? key : key.slice(0, brace);
-    if (n !== name) continue;
-    if (want.every((w) => key.includes(w))) return v;
-  }
-  return undefined;
-}
+export { metric, parseMetrics } from "../../../src/util/prom-text.js";
 
 // Shapes of the routes the console reads (docs/spec/console.md lists them).
 export interface PeerInfo {

@@ -12,6 +12,7 @@ import { Explorer } from "./pages/Explorer.js";
 import { Alerts } from "./pages/Alerts.js";
 import { Logs } from "./pages/Logs.js";
 import { Networks, probeManage } from "./pages/Networks.js";
+import { NetworkDetail } from "./pages/NetworkDetail.js";
 import "./style.css";
 
 const NAV: Array<[string, string]> = [
@@ -24,6 +25,8 @@ const NAV: Array<[string, string]> = [
 
 /** Served by `civitas console` (no node behind it): only the Networks page of this machine. */
 function ManageApp(): ReactNode {
+  const route = useRoute();
+  const body = route[0] === "networks" && route[1] ? <NetworkDetail key={route[1]} name={route[1]} /> : <Networks />;
   return (
     <>
       <header className="top">
@@ -40,9 +43,7 @@ function ManageApp(): ReactNode {
           ● managing the networks of this machine
         </p>
       </header>
-      <main id="main">
-        <Networks />
-      </main>
+      <main id="main">{body}</main>
       <footer className="foot">
         <p>Served by `civitas console` on this machine: it starts and stops local node processes. See docs/spec/console.md.</p>
       </footer>

@@ -22,7 +22,7 @@ export function backupRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         tags: ["operations"],
         summary:
-          "A consistent backup of this node taken now (store as of one commit, genesis, node.json, certificates; never keys), streamed as application/octet-stream; headers Civitas-Backup-Checksum and Civitas-Backup-Height. Operators (admin.backup), signed request. 503 API_UNAVAILABLE while another backup runs.",
+          "A consistent backup of this node taken now (store as of one commit, genesis, node.json, alert rules, certificates; never keys), streamed as application/octet-stream; headers Civitas-Backup-Checksum and Civitas-Backup-Height. Operators (admin.backup), signed request. 503 API_UNAVAILABLE while another backup runs.",
       },
     },
     async (req, reply) => {

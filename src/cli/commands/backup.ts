@@ -32,7 +32,7 @@ function progress(g: GlobalOptions): { update: (phase: string, done: number, tot
 export function backupCommands(program: Command): void {
   program
     .command("backup")
-    .description("take a consistent snapshot of a node's chain store while it runs, with its genesis and node.json, into one checksummed file")
+    .description("take a consistent snapshot of a node's chain store while it runs, with its genesis, node.json and alert rules, into one checksummed file")
     .argument("<node>", "the node's home folder on this machine (the node may be running), or its API URL (with --key of an operator)")
     .requiredOption("-o, --output <file>", "backup file to write (must not exist)")
     .option("--include-keys", "also pack the validator, TLS, TSA, CA and proof-log secret keys (home folder only; the backup becomes a secret)")

@@ -5,14 +5,13 @@
  * `civitas start` process (its memory profile applied as the V8 heap limit); pids go to the
  * network folder's pids.json as with `civitas up`, so `civitas down --dir` works too.
  */
-import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { CivitasError, ErrorCode } from "../../util/errors.js";
 import type { GlobalOptions } from "../context.js";
 import { globals } from "../context.js";
 import { fail, print } from "../output.js";
-import { listNetworkRows, loadNetwork, startNetwork, stopNetworkDir } from "../../node/network-manager.js";
+import { deleteNetwork, exportNetwork, listNetworkRows, loadNetwork, startNetwork, stopNetworkDir } from "../../node/network-manager.js";
 
 export async function createFromSpecCommand(g: GlobalOptions, specFile: string, dir: string | undefined, start: boolean): Promise<void> {
   const { readSpecFile, createNetworkFromSpec } = await import("../../node/network-spec/create.js");
@@ -89,15 +88,10 @@ export function lifecycleCommands(net: Command): void {
     .action(async (name: string, o: { yes?: boolean }, cmd: Command) => {
       try {
         const g = globals(cmd);
-        const { getNetwork, unregisterNetwork } = await import("../../node/network-registry.js");
-        const { NETWORK_FILE } = await import("../../node/network.js");
-        const entry = getNetwork(name);
-        if (!o.yes) throw new CivitasError(ErrorCode.CONFIG_INVALID, `deleting '${name}' removes ${entry.dir} (all node data, validator keys and the network CA); run again with --yes to confirm`, { field: "yes", name });
-        const r = existsSync(entry.dir) ? await stopNetworkDir(entry.dir) : { stopped: [] };
-        // Only a folder that is a network is removed: the record may point at a reused path.
-        if (existsSync(join(entry.dir, NETWORK_FILE))) rmSync(entry.dir, { recursive: true, force: true });
-        unregisterNetwork(name);
-        print(g, { name, deleted: true, dir: entry.dir, stopped: r.stopped }, () => `deleted '${name}' (${entry.dir})`);
+        const { getNetwork } = await import("../../node/network-registry.js");
+        if (!o.yes) throw new CivitasError(ErrorCode.CONFIG_INVALID, `deleting '${name}' removes ${getNetwork(name).dir} (all node data, validator keys and the network CA); run again with --yes to confirm`, { field: "yes", name });
+        const r = await deleteNetwork(name, name);
+        print(g, { name, deleted: true, dir: r.dir, stopped: r.stopped }, () => `deleted '${name}' (${r.dir})`);
       } catch (e) {
         fail(e);
       }
@@ -111,11 +105,8 @@ export function lifecycleCommands(net: Command): void {
     .action(async (name: string, o: { target: string; out: string }, cmd: Command) => {
       try {
         const g = globals(cmd);
-        if (o.target !== "compose" && o.target !== "systemd") throw new CivitasError(ErrorCode.CONFIG_INVALID, `--target must be compose or systemd, got '${o.target}'`, { field: "target" });
         const out = resolve(o.out);
-        if (existsSync(out) && readdirSync(out).length > 0) throw new CivitasError(ErrorCode.CONFIG_INVALID, `${out} is not empty; choose a new folder`, { field: "out" });
-        const { dir, info } = loadNetwork(name);
-        const r = o.target === "compose" ? (await import("../../node/export/compose.js")).exportCompose(dir, name, info, out) : (await import("../../node/export/systemd.js")).exportSystemd(dir, name, info, out);
+        const r = await exportNetwork(name, o.target, out);
         print(g, { name, target: o.target, dir: out, ...r }, () => [`wrote ${o.target} deployment of '${name}' to ${out}:`, ...r.files.map((f) => `  ${f}`), `read ${join(out, "README.md")} for what to copy where and which peer addresses to edit`].join("\n"));
       } catch (e) {
         fail(e);

@@ -16,7 +16,9 @@ import { VERSION } from "../../version.js";
 import { loadHome } from "../home.js";
 import type { Home } from "../home.js";
 import type { BackupFile, BackupManifest } from "./format.js";
-import { FORMAT, FORMAT_VERSION, STORE_FILE, headerBytes } from "./format.js";
+import { RULES_FILE } from "../alerts/store.js";
+import { readHomeRules } from "./alert-rules.js";
+import { FORMAT, STORE_FILE, headerBytes, versionFor } from "./format.js";
 import { inspectStore } from "./inspect.js";
 
 export type BackupPhase = "snapshot" | "write";
@@ -40,10 +42,18 @@ export interface BackupResult {
   bytes: number;
 }
 
-/** Home files other than the store, by kind; secrets only on request. */
-function homeFiles(home: Home, includeKeys: boolean): Array<{ path: string; abs: string; kind: BackupFile["kind"] }> {
+/** A file to pack: streamed from `abs`, or `data` read (and checked) beforehand. */
+interface Source {
+  path: string;
+  abs: string;
+  kind: BackupFile["kind"];
+  data?: Buffer;
+}
+
+/** Home files other than the store and the alert rules, by kind; secrets only on request. */
+function homeFiles(home: Home, includeKeys: boolean): Source[] {
   const c = home.config;
-  const out: Array<{ path: string; abs: string; kind: BackupFile["kind"] }> = [];
+  const out: Source[] = [];
   const add = (rel: string, kind: BackupFile["kind"]): void => {
     const abs = resolve(home.dir, rel);
     const r = relative(home.dir, abs);
@@ -74,6 +84,12 @@ export async function createBackup(homeDir: string, outFile: string, opts: Backu
   if (existsSync(out)) throw new CivitasError(ErrorCode.BACKUP_TARGET_NOT_EMPTY, `${out} exists; choose another output file or remove it`, { file: out });
   const partial = `${out}.partial`;
   if (existsSync(partial)) throw new CivitasError(ErrorCode.BACKUP_TARGET_NOT_EMPTY, `${partial} exists (left by an interrupted backup?); remove it first`, { file: partial });
+  const extras: Source[] = homeFiles(home, opts.includeKeys ?? false);
+  // A restore needs the genesis (it is checked against the store); one outside the home has no
+  // place in another home, so such a backup could never be restored.
+  if (!extras.some((f) => f.kind === "genesis")) throw new CivitasError(ErrorCode.CONFIG_INVALID, `node.json's genesisFile ${home.config.genesisFile} is not a file inside ${home.dir}: a backup must carry the genesis; move it into the home`, { genesisFile: home.config.genesisFile });
+  // Checked before the snapshot: rules the node would refuse make the backup fail at once.
+  const rules = await readHomeRules(home.dir);
   await mkdir(dirname(out), { recursive: true });
   // The snapshot is staged next to the output: the same file system, which has to hold the
   // backup anyway, and not /tmp, which is often small.
@@ -100,14 +116,14 @@ export async function createBackup(homeDir: string, outFile: string, opts: Backu
     const storeSize = (await stat(snapFile)).size;
     opts.onProgress?.("snapshot", liveSize, liveSize);
 
-    const extras = homeFiles(home, opts.includeKeys ?? false);
-    const sources = [{ path: STORE_FILE, abs: snapFile, kind: "store" as const }, ...extras];
+    if (rules) extras.push({ path: RULES_FILE, abs: join(home.dir, RULES_FILE), kind: "alert-rules", data: rules });
+    const sources: Source[] = [{ path: STORE_FILE, abs: snapFile, kind: "store" }, ...extras];
     const files: BackupFile[] = [];
-    for (const s of sources) files.push({ path: s.path, size: s.path === STORE_FILE ? storeSize : (await stat(s.abs)).size, kind: s.kind });
+    for (const s of sources) files.push({ path: s.path, size: s.data ? s.data.length : s.path === STORE_FILE ? storeSize : (await stat(s.abs)).size, kind: s.kind });
     const payloadBytes = files.reduce((n, f) => n + f.size, 0);
     const manifest: BackupManifest = {
       format: FORMAT,
-      version: FORMAT_VERSION,
+      version: versionFor(files),
       chainId: home.genesis.chainId,
       cryptoSuite: home.genesis.cryptoSuite,
       genesisHash: head.genesisHash,
@@ -136,7 +152,8 @@ export async function createBackup(homeDir: string, outFile: string, opts: Backu
     await put(headerBytes(Buffer.from(JSON.stringify(manifest), "utf8")));
     for (let i = 0; i < sources.length; i++) {
       let n = 0;
-      for await (const chunk of createReadStream(sources[i].abs, { highWaterMark: 1 << 20 })) {
+      const data = sources[i].data;
+      for await (const chunk of data ? [data] : createReadStream(sources[i].abs, { highWaterMark: 1 << 20 })) {
         const b = chunk as Buffer;
         // A home file that grew after it was listed would shift every byte after it.
         if (n + b.length > files[i].size) throw new CivitasError(ErrorCode.BACKUP_INVALID, `${sources[i].abs} changed while the backup was written; run it again`);

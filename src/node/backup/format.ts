@@ -6,10 +6,21 @@
  * fails the trailing checksum. See docs/spec/backup.md.
  */
 import { CivitasError, ErrorCode } from "../../util/errors.js";
+import { RULES_FILE } from "../alerts/store.js";
 
 export const MAGIC = Buffer.from("CVBACKUP", "ascii");
 export const FORMAT = "civitas-backup";
-export const FORMAT_VERSION = 1;
+/**
+ * The newest version this software writes and reads. A backup is written with the lowest version
+ * whose kinds cover its files (`versionFor`), so software that reads only version 1 still
+ * restores a backup that carries nothing version 2 added.
+ */
+export const FORMAT_VERSION = 2;
+/** The file kinds each version knows; a later version only adds kinds, never changes one. */
+const KINDS_BY_VERSION: Record<number, readonly BackupFile["kind"][]> = {
+  1: ["store", "genesis", "config", "certificate", "key"],
+  2: ["store", "genesis", "config", "certificate", "key", "alert-rules"],
+};
 export const CHECKSUM_BYTES = 32;
 /** Archive path of the LMDB snapshot; restore puts it in the home's data folder. */
 export const STORE_FILE = "store/data.mdb";
@@ -21,8 +32,11 @@ export interface BackupFile {
   /** Path inside the archive: the home-relative path, or STORE_FILE for the chain store. */
   path: string;
   size: number;
-  /** key: a secret (validator, TLS, TSA, CA or proof-log key), present only with --include-keys. */
-  kind: "store" | "genesis" | "config" | "certificate" | "key";
+  /**
+   * key: a secret (validator, TLS, TSA, CA or proof-log key), present only with --include-keys.
+   * alert-rules (version 2): the home's alert-rules.json, the rules PUT /v1/alerts/rules set.
+   */
+  kind: "store" | "genesis" | "config" | "certificate" | "key" | "alert-rules";
 }
 
 export interface BackupManifest {
@@ -52,7 +66,12 @@ export function bad(message: string, details: Record<string, unknown> = {}): nev
 
 const HEX32 = /^[0-9a-f]{64}$/;
 const SAFE_PATH = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
-const KINDS = ["store", "genesis", "config", "certificate", "key"];
+
+/** The lowest format version that knows every kind in `files`. */
+export function versionFor(files: ReadonlyArray<Pick<BackupFile, "kind">>): number {
+  for (let v = 1; v < FORMAT_VERSION; v++) if (files.every((f) => KINDS_BY_VERSION[v].includes(f.kind))) return v;
+  return FORMAT_VERSION;
+}
 
 /** Length of the archive prefix (magic, length, manifest) for a manifest's JSON. */
 export function headerBytes(manifestJson: Buffer): Buffer {
@@ -86,7 +105,8 @@ export function parseManifest(json: Buffer): BackupManifest {
   const isInt = (v: unknown): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
   const isStr = (v: unknown): boolean => typeof v === "string" && v.length > 0 && v.length <= 200;
   if (m.format !== FORMAT) bad(`not a Civitas backup: manifest.format is ${JSON.stringify(m.format)}`);
-  if (m.version !== FORMAT_VERSION) bad(`unsupported backup format version ${JSON.stringify(m.version)} (this software reads version ${FORMAT_VERSION})`, { version: m.version });
+  const kinds = typeof m.version === "number" ? KINDS_BY_VERSION[m.version] : undefined;
+  if (!kinds) bad(`unsupported backup format version ${JSON.stringify(m.version)} (this software reads versions 1 to ${FORMAT_VERSION}; a newer one needs newer software)`, { version: m.version });
   for (const f of ["chainId", "cryptoSuite", "createdAt", "software", "moniker"]) field(f, isStr, "a non-empty string");
   for (const f of ["genesisHash", "blockHash", "stateRoot"]) field(f, (v) => typeof v === "string" && HEX32.test(v), "64 lowercase hex digits");
   for (const f of ["height", "blockTime", "payloadBytes"]) field(f, isInt, "a non-negative integer");
@@ -101,8 +121,10 @@ export function parseManifest(json: Buffer): BackupManifest {
     if (seen.has(f.path)) bad(`corrupt backup: ${f.path} is listed twice`);
     seen.add(f.path);
     if (!isInt(f.size)) bad(`corrupt backup: manifest.files[${i}].size must be a non-negative integer`);
-    if (!KINDS.includes(f.kind as string)) bad(`corrupt backup: manifest.files[${i}].kind must be one of ${KINDS.join(", ")}`);
+    if (!kinds.includes(f.kind as BackupFile["kind"])) bad(`corrupt backup: manifest.files[${i}].kind must be one of ${kinds.join(", ")} in a version ${String(m.version)} backup`);
     if ((f.kind === "store") !== (f.path === STORE_FILE)) bad(`corrupt backup: only ${STORE_FILE} is the store`);
+    // The node reads its rules from exactly this home path; anywhere else they would be ignored.
+    if ((f.kind === "alert-rules") !== (f.path === RULES_FILE)) bad(`corrupt backup: only ${RULES_FILE} is of kind alert-rules`);
     // Home files are read whole (genesis, node.json) or compared whole (kept files): bounded.
     if (f.kind !== "store" && (f.size as number) > MAX_HOME_FILE_BYTES) bad(`corrupt backup: ${f.path} is ${String(f.size)} bytes, more than a home file may be (${MAX_HOME_FILE_BYTES})`);
     total += f.size as number;

@@ -1,7 +1,8 @@
 /**
  * Reading a backup file without side effects: its size against its manifest, its trailing
  * checksum over every byte, and the genesis and node.json it carries. A file that fails any of
- * these is refused with the reason before a restore touches the disk.
+ * these (or carries an alert-rules.json the node would refuse) is refused with the reason before
+ * a restore touches the disk.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -11,8 +12,10 @@ import type { Genesis } from "../../ledger/genesis.js";
 import { genesisHash, parseGenesis } from "../../ledger/genesis.js";
 import { toHex } from "../../util/bytes.js";
 import { isCivitasError } from "../../util/errors.js";
+import type { AlertRule } from "../alerts/rules.js";
 import type { NodeConfig } from "../config.js";
 import { parseNodeConfig } from "../config.js";
+import { parseRulesFile } from "./alert-rules.js";
 import type { BackupFile, BackupManifest } from "./format.js";
 import { CHECKSUM_BYTES, MAGIC, archiveSize, bad, manifestLength, parseManifest } from "./format.js";
 
@@ -25,6 +28,8 @@ export interface CheckedBackup {
   checksum: string;
   genesis: Genesis;
   config: NodeConfig;
+  /** The rules of the alert-rules.json it carries (format version 2), checked as the node checks them at start. */
+  alertRules?: AlertRule[];
   /** Each file with its offset in the archive. */
   entries: Array<BackupFile & { offset: number }>;
 }
@@ -116,5 +121,16 @@ export async function checkBackup(file: string, onProgress?: (done: number, tota
   const config = inner("node.json", () => parseNodeConfig(configDoc));
   const gHash = toHex(genesisHash(getNodeSuite(genesis.cryptoSuite), genesis));
   if (gHash !== manifest.genesisHash || genesis.chainId !== manifest.chainId) bad(`corrupt backup: its genesis (chain ${genesis.chainId}, hash ${gHash}) is not the one its manifest names (chain ${manifest.chainId}, hash ${manifest.genesisHash})`);
-  return { file, size, manifest, payloadOffset, checksum: computed.toString("hex"), genesis, config, entries };
+  let alertRules: AlertRule[] | undefined;
+  const rulesEntry = entries.find((x) => x.kind === "alert-rules");
+  if (rulesEntry) {
+    try {
+      alertRules = parseRulesFile(await readBytes(file, rulesEntry.offset, rulesEntry.size));
+    } catch (e) {
+      if (!isCivitasError(e)) throw e;
+      // The node would refuse to start with these rules: the backup is refused as a whole.
+      bad(`invalid backup: its ${rulesEntry.path} is not a rule set the node accepts: ${e.message}`, { ...e.details, file, path: rulesEntry.path, cause: e.code });
+    }
+  }
+  return { file, size, manifest, payloadOffset, checksum: computed.toString("hex"), genesis, config, alertRules, entries };
 }

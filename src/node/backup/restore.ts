@@ -5,8 +5,10 @@
  * folder next to the target and found to hold the head block and state root the manifest names.
  * Only then is the staged store renamed into place (the old store, when forced, is moved aside
  * first and put back if that fails). Home files already in the target (node.json, keys, TLS
- * files, the consensus WAL) are kept: they are this machine's, and the WAL guards against signing
- * twice at a height the validator voted at before it was lost.
+ * files, alert-rules.json, the consensus WAL) are kept: they are this machine's, and the WAL
+ * guards against signing twice at a height the validator voted at before it was lost. The
+ * backup's alert-rules.json has been checked with the alerts validator (checkBackup) before any
+ * of this, so a restored node never fails to start on its rules.
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";

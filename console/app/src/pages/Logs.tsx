@@ -1,6 +1,8 @@
 /**
  * Logs: the node's recent log lines (GET /v1/logs, an operator route, signed with the key from
  * the key panel), filtered by minimum level, source and keyword on the node, newest first.
+ * `LogView` is also the log browser of the Networks page, over the management server's route
+ * that reads a network node's log files.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { FormEvent, ReactNode } from "react";
@@ -25,6 +27,17 @@ interface Entry {
 const HIDDEN = new Set(["source", "level", "time", "msg", "node", "pid", "hostname"]);
 
 export function Logs({ wallet, setWallet, suite }: { wallet?: Wallet; setWallet: (w: Wallet | undefined) => void; suite?: string }): ReactNode {
+  return (
+    <>
+      <h1>Logs</h1>
+      <KeyPanel wallet={wallet} setWallet={setWallet} suite={suite} />
+      <LogView path="/v1/logs" wallet={wallet} sources={SOURCES} refusedTitle={wallet ? "The node refused to show its logs" : "Logs need an operator key"} />
+    </>
+  );
+}
+
+/** Filters and the table of lines from `path` (a /v1/logs-shaped route), refreshed every few seconds. */
+export function LogView({ path, wallet, sources, refusedTitle, children }: { path: string; wallet?: Wallet; sources: string[]; refusedTitle: string; children?: ReactNode }): ReactNode {
   const [filter, setFilter] = useState({ level: "info", source: "", keyword: "" });
   const [draft, setDraft] = useState(filter);
   const [entries, setEntries] = useState<Entry[]>();
@@ -38,7 +51,7 @@ export function Logs({ wallet, setWallet, suite }: { wallet?: Wallet; setWallet:
     if (filter.keyword) q.set("keyword", filter.keyword);
     const mine = ++seq.current;
     try {
-      const r = await api<{ entries: Entry[] }>(`/v1/logs?${q}`, { wallet });
+      const r = await api<{ entries: Entry[] }>(`${path}?${q}`, { wallet });
       if (mine !== seq.current) return;
       setEntries(r.entries);
       setError(undefined);
@@ -47,7 +60,7 @@ export function Logs({ wallet, setWallet, suite }: { wallet?: Wallet; setWallet:
       setError(e);
       setEntries(undefined);
     }
-  }, [filter, wallet]);
+  }, [filter, wallet, path]);
 
   useEffect(() => {
     let stop = false;
@@ -70,9 +83,8 @@ export function Logs({ wallet, setWallet, suite }: { wallet?: Wallet; setWallet:
 
   return (
     <>
-      <h1>Logs</h1>
-      <KeyPanel wallet={wallet} setWallet={setWallet} suite={suite} />
       <form className="row filters" onSubmit={apply} data-testid="log-filters">
+        {children}
         <label>
           Level at least{" "}
           <select value={draft.level} onChange={(e) => setDraft({ ...draft, level: e.target.value })}>
@@ -85,7 +97,7 @@ export function Logs({ wallet, setWallet, suite }: { wallet?: Wallet; setWallet:
           Source{" "}
           <select value={draft.source} onChange={(e) => setDraft({ ...draft, source: e.target.value })}>
             <option value="">all</option>
-            {SOURCES.map((s) => (
+            {sources.map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>
@@ -96,7 +108,7 @@ export function Logs({ wallet, setWallet, suite }: { wallet?: Wallet; setWallet:
         </label>
         <button type="submit">Filter</button>
       </form>
-      {error !== undefined && <ErrorBox title={wallet ? "The node refused to show its logs" : "Logs need an operator key"} error={error} />}
+      {error !== undefined && <ErrorBox title={refusedTitle} error={error} />}
       <Card title="Recent lines (newest first)" wide testid="logs">
         {error !== undefined ? (
           <Empty>Not available (see above).</Empty>

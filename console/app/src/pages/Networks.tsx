@@ -1,7 +1,8 @@
 /**
  * Networks of this machine (only when the console is served by `civitas console`, whose
  * management API is /v1/manage/*): the list with status, height and API links, polled; start and
- * stop buttons; and a form that creates a network from a spec. The node layer checks the spec:
+ * stop buttons; each name opens the network's page (NetworkDetail.tsx); and a form that creates
+ * a network from a spec (chain, nodes, hardware profile, BFT timeouts, accounts). The node layer checks the spec:
  * its refusal names the field (`details.field`), which is shown under that input.
  */
 import { useCallback, useEffect, useState } from "react";
@@ -28,17 +29,46 @@ export interface NetworkRow {
 interface Form {
   name: string;
   chainId: string;
+  cryptoSuite: string;
   validators: string;
   fullNodes: string;
   intervalMs: string;
+  maxTxs: string;
   consensus: string;
   allowNoFaultTolerance: boolean;
   createEmptyBlocks: boolean;
+  proposeMs: string;
+  prevoteMs: string;
+  precommitMs: string;
+  cpus: string;
+  memoryMiB: string;
+  storageMiB: string;
+  accounts: string;
   apiBase: string;
   p2pBase: string;
 }
 
-const EMPTY: Form = { name: "", chainId: "", validators: "4", fullNodes: "0", intervalMs: "200", consensus: "bft", allowNoFaultTolerance: false, createEmptyBlocks: false, apiBase: "8080", p2pBase: "26656" };
+const EMPTY: Form = {
+  name: "",
+  chainId: "",
+  cryptoSuite: "ed25519-sha256",
+  validators: "4",
+  fullNodes: "0",
+  intervalMs: "200",
+  maxTxs: "",
+  consensus: "bft",
+  allowNoFaultTolerance: false,
+  createEmptyBlocks: false,
+  proposeMs: "",
+  prevoteMs: "",
+  precommitMs: "",
+  cpus: "",
+  memoryMiB: "",
+  storageMiB: "",
+  accounts: "authority\nalice=5000000",
+  apiBase: "8080",
+  p2pBase: "26656",
+};
 
 /** Spec path of each input, as the node names it in `details.field`. */
 const FIELD: Record<string, keyof Form> = {
@@ -52,20 +82,61 @@ const FIELD: Record<string, keyof Form> = {
   "block.createEmptyBlocks": "createEmptyBlocks",
   "ports.apiBase": "apiBase",
   "ports.p2pBase": "p2pBase",
+  cryptoSuite: "cryptoSuite",
+  "block.maxTxs": "maxTxs",
+  "consensus.timeouts.proposeMs": "proposeMs",
+  "consensus.timeouts.prevoteMs": "prevoteMs",
+  "consensus.timeouts.precommitMs": "precommitMs",
+  "nodes.hardware.cpus": "cpus",
+  "nodes.hardware.memoryMiB": "memoryMiB",
+  "nodes.hardware.storageMiB": "storageMiB",
 };
+
+/** The input a spec path belongs to: exact, or `accounts[…]…` → the accounts box. */
+const fieldOf = (path: string): keyof Form | undefined => FIELD[path] ?? (/^accounts\b/.test(path) ? "accounts" : undefined);
 
 /** Numbers stay strings when they are not integers, so the node's schema check names the field. */
 const num = (v: string): number | string => (/^-?[0-9]+$/.test(v.trim()) ? Number(v) : v);
 
+/** Only the inputs the operator filled in: the rest take the spec's documented defaults. */
+function given(entries: Array<[string, string]>): Record<string, number | string> {
+  return Object.fromEntries(entries.filter(([, v]) => v.trim() !== "").map(([k, v]) => [k, num(v)]));
+}
+
+/** One account per line: `name` (default balance) or `name=balance`. */
+function accountsOf(text: string): Array<{ name: string; balance?: string }> {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const [name, balance] = l.split("=").map((x) => x.trim());
+      return balance !== undefined ? { name, balance } : { name };
+    });
+}
+
 function toSpec(f: Form): Record<string, unknown> {
+  const timeouts = given([
+    ["proposeMs", f.proposeMs],
+    ["prevoteMs", f.prevoteMs],
+    ["precommitMs", f.precommitMs],
+  ]);
+  const hardware = given([
+    ["cpus", f.cpus],
+    ["memoryMiB", f.memoryMiB],
+    ["storageMiB", f.storageMiB],
+  ]);
+  const accounts = accountsOf(f.accounts);
   return {
     version: 1,
     name: f.name.trim(),
     ...(f.chainId.trim() ? { chainId: f.chainId.trim() } : {}),
-    consensus: { algorithm: f.consensus, allowNoFaultTolerance: f.allowNoFaultTolerance },
-    block: { intervalMs: num(f.intervalMs), createEmptyBlocks: f.createEmptyBlocks },
-    nodes: { validators: num(f.validators), fullNodes: num(f.fullNodes) },
+    cryptoSuite: f.cryptoSuite,
+    consensus: { algorithm: f.consensus, allowNoFaultTolerance: f.allowNoFaultTolerance, ...(Object.keys(timeouts).length ? { timeouts } : {}) },
+    block: { intervalMs: num(f.intervalMs), createEmptyBlocks: f.createEmptyBlocks, ...given([["maxTxs", f.maxTxs]]) },
+    nodes: { validators: num(f.validators), fullNodes: num(f.fullNodes), ...(Object.keys(hardware).length ? { hardware } : {}) },
     ports: { apiBase: num(f.apiBase), p2pBase: num(f.p2pBase) },
+    ...(accounts.length ? { accounts } : {}),
   };
 }
 
@@ -74,10 +145,10 @@ function fieldErrors(e: ApiFailure): Partial<Record<keyof Form, string>> {
   const d = (e.details ?? {}) as { field?: string; errors?: Array<{ field: string; why: string }> };
   const out: Partial<Record<keyof Form, string>> = {};
   for (const x of d.errors ?? []) {
-    const k = FIELD[x.field];
+    const k = fieldOf(x.field);
     if (k && !out[k]) out[k] = x.why;
   }
-  const k = d.field !== undefined ? FIELD[d.field] : undefined;
+  const k = d.field !== undefined ? fieldOf(d.field) : undefined;
   if (k && !out[k]) out[k] = e.message.replace(/^spec\.[^:]*: /, "");
   return out;
 }
@@ -111,16 +182,31 @@ function CreateForm({ onCreated }: { onCreated: () => void }): ReactNode {
     }
   };
 
-  const input = (k: keyof Form, label: string, type: "text" | "number", hint?: string): ReactNode => (
+  const fieldError = (k: keyof Form): ReactNode =>
+    errors[k] && (
+      <span className="field-error" id={`err-${k}`} data-testid={`error-${k}`} role="alert">
+        {errors[k]}
+      </span>
+    );
+  const input = (k: keyof Form, label: string, type: "text" | "number", hint?: string, placeholder?: string): ReactNode => (
     <label className="form-field">
       <span className="field-label">{label}</span>
-      <input type={type} name={k} value={f[k] as string} onChange={(e) => set(k, e.target.value)} aria-invalid={errors[k] ? true : undefined} aria-describedby={errors[k] ? `err-${k}` : undefined} />
+      <input type={type} name={k} value={f[k] as string} placeholder={placeholder} onChange={(e) => set(k, e.target.value)} aria-invalid={errors[k] ? true : undefined} aria-describedby={errors[k] ? `err-${k}` : undefined} />
       {hint && <span className="hint">{hint}</span>}
-      {errors[k] && (
-        <span className="field-error" id={`err-${k}`} data-testid={`error-${k}`} role="alert">
-          {errors[k]}
-        </span>
-      )}
+      {fieldError(k)}
+    </label>
+  );
+  const select = (k: keyof Form, label: string, options: string[]): ReactNode => (
+    <label className="form-field">
+      <span className="field-label">{label}</span>
+      <select name={k} value={f[k] as string} onChange={(e) => set(k, e.target.value)}>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+      {fieldError(k)}
     </label>
   );
 
@@ -132,35 +218,58 @@ function CreateForm({ onCreated }: { onCreated: () => void }): ReactNode {
           {done}
         </p>
       )}
-      <div className="form-grid">
-        {input("name", "Name", "text", "a-z, 0-9, '-'")}
-        {input("chainId", "Chain id", "text", "defaults to the name")}
-        {input("validators", "Validators", "number", "4 or more tolerate a faulty one")}
-        {input("fullNodes", "Full nodes", "number")}
-        {input("intervalMs", "Block interval (ms)", "number")}
+      <fieldset>
+        <legend>Chain</legend>
+        <div className="form-grid">
+          {input("name", "Name", "text", "a-z, 0-9, '-'")}
+          {input("chainId", "Chain id", "text", "defaults to the name")}
+          {select("cryptoSuite", "Crypto suite", ["ed25519-sha256", "sm2-sm3"])}
+          {select("consensus", "Consensus", ["bft", "solo"])}
+          {input("intervalMs", "Block interval (ms)", "number")}
+          {input("maxTxs", "Max transactions per block", "number", undefined, "default 10000")}
+          <label className="form-field form-check">
+            <input type="checkbox" name="createEmptyBlocks" checked={f.createEmptyBlocks} onChange={(e) => set("createEmptyBlocks", e.target.checked)} />
+            <span>Produce empty blocks (the height grows with no transactions)</span>
+          </label>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Nodes</legend>
+        <div className="form-grid">
+          {input("validators", "Validators", "number", "4 or more tolerate a faulty one")}
+          {input("fullNodes", "Full nodes", "number")}
+          {input("apiBase", "API base port", "number", "node i listens on base + i")}
+          {input("p2pBase", "p2p base port", "number")}
+          <label className="form-field form-check">
+            <input type="checkbox" name="allowNoFaultTolerance" checked={f.allowNoFaultTolerance} onChange={(e) => set("allowNoFaultTolerance", e.target.checked)} />
+            <span>Allow bft with 1–3 validators (no fault tolerance)</span>
+          </label>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Hardware profile of every node</legend>
+        <div className="form-grid">
+          {input("cpus", "CPUs", "number", "reported, and a container limit on export", "unset")}
+          {input("memoryMiB", "Memory (MiB)", "number", "the node's heap limit", "unset")}
+          {input("storageMiB", "Storage (MiB)", "number", "the node refuses to commit above it", "unset")}
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>BFT timeouts (ms)</legend>
+        <div className="form-grid">
+          {input("proposeMs", "Propose", "number", undefined, "1000")}
+          {input("prevoteMs", "Prevote", "number", undefined, "500")}
+          {input("precommitMs", "Precommit", "number", undefined, "500")}
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Accounts</legend>
         <label className="form-field">
-          <span className="field-label">Consensus</span>
-          <select name="consensus" value={f.consensus} onChange={(e) => set("consensus", e.target.value)}>
-            <option value="bft">bft</option>
-            <option value="solo">solo</option>
-          </select>
-          {errors.consensus && (
-            <span className="field-error" data-testid="error-consensus" role="alert">
-              {errors.consensus}
-            </span>
-          )}
+          <span className="field-label">One per line: name or name=balance; the first is the chain authority</span>
+          <textarea name="accounts" rows={3} value={f.accounts} onChange={(e) => set("accounts", e.target.value)} aria-invalid={errors.accounts ? true : undefined} />
+          {fieldError("accounts")}
         </label>
-        {input("apiBase", "API base port", "number", "node i listens on base + i")}
-        {input("p2pBase", "p2p base port", "number")}
-        <label className="form-field form-check">
-          <input type="checkbox" name="allowNoFaultTolerance" checked={f.allowNoFaultTolerance} onChange={(e) => set("allowNoFaultTolerance", e.target.checked)} />
-          <span>Allow bft with 1–3 validators (no fault tolerance)</span>
-        </label>
-        <label className="form-field form-check">
-          <input type="checkbox" name="createEmptyBlocks" checked={f.createEmptyBlocks} onChange={(e) => set("createEmptyBlocks", e.target.checked)} />
-          <span>Produce empty blocks (the height grows with no transactions)</span>
-        </label>
-      </div>
+      </fieldset>
       <p className="actions">
         <button type="submit" disabled={busy}>
           {busy ? "Creating…" : "Create network"}
@@ -228,7 +337,11 @@ export function Networks(): ReactNode {
               <tbody>
                 {rows.map((r) => (
                   <tr key={r.name} data-name={r.name} data-status={r.status}>
-                    <td className="mono">{r.name}</td>
+                    <td className="mono">
+                      <a href={`#/networks/${encodeURIComponent(r.name)}`} data-testid="network-link">
+                        {r.name}
+                      </a>
+                    </td>
                     <td className="mono">{r.chainId}</td>
                     <td>
                       {r.nodes} ({r.validators} validators)

@@ -1,0 +1,206 @@
+/**
+ * One network of this machine as an operator's dashboard sees it: every node's process state,
+ * health (from its /v1/status), and resources (from its /metrics: CPU, memory, store and disk),
+ * next to the hardware profile it was given, plus the platform facts and the network's accounts
+ * (names and addresses; the keys stay in the network folder). CPU is a rate, so it needs two
+ * scrapes: `CpuSampler` keeps the previous one per node between polls.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { listKeyFiles, loadKeyFile } from "../crypto/keystore.js";
+import { CivitasError, ErrorCode } from "../util/errors.js";
+import { metric, parseMetrics } from "../util/prom-text.js";
+import { readHomeConfig } from "./export/homes.js";
+import type { NetworkNode } from "./network.js";
+import { loadNetwork } from "./network-manager.js";
+import { findNetwork, SPEC_FILE } from "./network-registry.js";
+import type { NetworkSpec } from "./network-spec/types.js";
+import { bftFaultTolerance } from "./network-spec/plan.js";
+import { isAlive, readPids } from "./processes.js";
+import type { NodeConfig } from "./config.js";
+
+/** How long one node may take to answer a status or metrics request before it counts as unreachable. */
+const PROBE_TIMEOUT_MS = 1_500;
+/** A running node this many blocks behind the highest node of the network is reported as lagging. */
+const LAG_BLOCKS = 5;
+
+export type NodeHealth = "healthy" | "idle" | "syncing" | "lagging" | "starting" | "unreachable" | "stopped";
+
+export interface NodeDetail {
+  name: string;
+  role: "validator" | "full";
+  api: string;
+  p2p: string;
+  pid?: number;
+  process: "running" | "stopped";
+  health: NodeHealth;
+  /** Why the node is not healthy, in words. */
+  reason?: string;
+  version?: string;
+  height?: number;
+  lastBlockTime?: number;
+  round?: number;
+  peers?: number;
+  mempool?: number;
+  uptimeMs?: number;
+  /** Percent of one core over the time since the previous poll; absent on the first poll. */
+  cpuPercent?: number;
+  rssBytes?: number;
+  heapUsedBytes?: number;
+  storeBytes?: number;
+  diskFreeBytes?: number;
+  diskTotalBytes?: number;
+  tps?: number;
+  hardware: NodeConfig["resources"];
+  logDir?: string;
+}
+
+export interface NetworkDetail {
+  name: string;
+  chainId: string;
+  dir: string;
+  status: "running" | "partial" | "stopped";
+  consensus?: string;
+  faultTolerance?: number;
+  platform?: { consensus: string; cryptoSuite: string; blockIntervalMs: number; maxBlockTxs: number; maxBlockBytes: number; maxTxBytes: number; maxTxGas: number; genesisHash: string; authority: string };
+  spec?: NetworkSpec;
+  accounts: Array<{ name: string; address: string }>;
+  nodes: NodeDetail[];
+}
+
+interface StatusJson {
+  node: { moniker: string; version: string; uptimeMs: number };
+  chain: { chainId: string; genesisHash: string; cryptoSuite: string; consensus: string; blockIntervalMs: number; maxBlockTxs: number; maxBlockBytes: number; maxTxBytes: number; maxTxGas: number; authority: string };
+  head: { height: number; time: number };
+  consensus: { round: number; step?: string; syncing?: boolean };
+  network?: { peers: unknown[] };
+  mempool: { pending: number };
+}
+
+/** The previous CPU reading per node (keyed by API URL), for a rate between two polls. */
+export class CpuSampler {
+  private readonly last = new Map<string, { at: number; seconds: number }>();
+
+  percent(key: string, at: number, seconds: number | undefined): number | undefined {
+    if (seconds === undefined) return undefined;
+    const prev = this.last.get(key);
+    this.last.set(key, { at, seconds });
+    if (!prev || at <= prev.at || seconds < prev.seconds) return undefined;
+    return ((seconds - prev.seconds) / ((at - prev.at) / 1000)) * 100;
+  }
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  return (await r.json()) as T;
+}
+
+async function getText(url: string): Promise<string> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  return r.text();
+}
+
+function readSpec(dir: string): NetworkSpec | undefined {
+  const f = join(dir, SPEC_FILE);
+  if (!existsSync(f)) return undefined;
+  try {
+    return JSON.parse(readFileSync(f, "utf8")) as NetworkSpec;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The network's account keys, in the spec's order when there is one (the first is the authority). */
+function accountsOf(dir: string, spec: NetworkSpec | undefined): Array<{ name: string; address: string }> {
+  const keys = join(dir, "keys");
+  if (!existsSync(keys)) return [];
+  const out: Array<{ name: string; address: string }> = [];
+  for (const name of listKeyFiles(keys)) {
+    try {
+      out.push({ name, address: loadKeyFile(keys, name).address });
+    } catch {
+      // a file that is not a key file is not an account
+    }
+  }
+  const order = new Map((spec?.accounts ?? []).map((a, i) => [a.name, i]));
+  return out.sort((a, b) => (order.get(a.name) ?? order.size) - (order.get(b.name) ?? order.size) || a.name.localeCompare(b.name));
+}
+
+async function probeNode(n: NetworkNode, dir: string, pid: number | undefined, cpu: CpuSampler): Promise<{ detail: NodeDetail; status?: StatusJson }> {
+  const cfg = readHomeConfig(dir, n);
+  const base: NodeDetail = { name: n.name, role: n.role, api: n.api, p2p: n.p2p, process: "stopped", health: "stopped", hardware: cfg.resources, ...(cfg.logDir ? { logDir: join(dir, n.home, cfg.logDir) } : {}) };
+  if (pid === undefined || !isAlive(pid)) return { detail: { ...base, reason: "the node process is not running" } };
+  const running: NodeDetail = { ...base, pid, process: "running" };
+  const at = Date.now();
+  const [st, mt] = await Promise.allSettled([getJson<StatusJson>(`${n.api}/v1/status`), getText(`${n.api}/metrics`)]);
+  if (st.status === "rejected") return { detail: { ...running, health: "unreachable", reason: `the process runs but its API does not answer (${(st.reason as Error).message ?? String(st.reason)}); see its logs` } };
+  const s = st.value;
+  const d: NodeDetail = {
+    ...running,
+    health: s.consensus.syncing ? "syncing" : s.consensus.step === "waiting-for-txs" ? "idle" : "healthy",
+    ...(s.consensus.syncing ? { reason: "catching up with its peers" } : {}),
+    version: s.node.version,
+    height: s.head.height,
+    lastBlockTime: s.head.time,
+    round: s.consensus.round,
+    peers: s.network?.peers.length ?? 0,
+    mempool: s.mempool.pending,
+    uptimeMs: s.node.uptimeMs,
+  };
+  if (mt.status === "fulfilled") {
+    const m = parseMetrics(mt.value);
+    const opt = (k: keyof NodeDetail, v: number | undefined): void => {
+      if (v !== undefined) (d as unknown as Record<string, number>)[k] = v;
+    };
+    opt("cpuPercent", cpu.percent(n.api, at, metric(m, "process_cpu_seconds_total")));
+    opt("rssBytes", metric(m, "process_resident_memory_bytes"));
+    opt("heapUsedBytes", metric(m, "nodejs_heap_size_used_bytes"));
+    opt("storeBytes", metric(m, "civitas_disk_bytes", { kind: "store" }));
+    opt("diskFreeBytes", metric(m, "civitas_disk_bytes", { kind: "free" }));
+    opt("diskTotalBytes", metric(m, "civitas_disk_bytes", { kind: "total" }));
+    opt("tps", metric(m, "civitas_tps"));
+  }
+  return { detail: d, status: s };
+}
+
+export async function networkDetail(name: string, cpu: CpuSampler): Promise<NetworkDetail> {
+  if (!findNetwork(name)) throw new CivitasError(ErrorCode.API_NOT_FOUND, `no network named '${name}' on this machine`, { field: "name", name });
+  const { dir, info } = loadNetwork(name);
+  const pids = new Map(readPids(dir).map((p) => [p.name, p.pid]));
+  const probed = await Promise.all(info.nodes.map((n) => probeNode(n, dir, pids.get(n.name), cpu)));
+  const nodes = probed.map((p) => p.detail);
+  const top = Math.max(-1, ...nodes.map((n) => n.height ?? -1));
+  for (const n of nodes) {
+    if (n.height !== undefined && (n.health === "healthy" || n.health === "idle") && top - n.height >= LAG_BLOCKS) {
+      n.health = "lagging";
+      n.reason = `${top - n.height} blocks behind the highest node (${top})`;
+    }
+  }
+  const running = nodes.filter((n) => n.process === "running").length;
+  const spec = readSpec(dir);
+  const s = probed.find((p) => p.status)?.status;
+  const validators = info.nodes.filter((n) => n.role === "validator").length;
+  const consensus = s?.chain.consensus ?? spec?.consensus.algorithm;
+  return {
+    name,
+    chainId: info.chainId,
+    dir,
+    status: running === 0 ? "stopped" : running === nodes.length ? "running" : "partial",
+    ...(consensus ? { consensus } : {}),
+    ...(consensus === "bft" ? { faultTolerance: bftFaultTolerance(validators) } : consensus ? { faultTolerance: 0 } : {}),
+    ...(s ? { platform: { consensus: s.chain.consensus, cryptoSuite: s.chain.cryptoSuite, blockIntervalMs: s.chain.blockIntervalMs, maxBlockTxs: s.chain.maxBlockTxs, maxBlockBytes: s.chain.maxBlockBytes, maxTxBytes: s.chain.maxTxBytes, maxTxGas: s.chain.maxTxGas, genesisHash: s.chain.genesisHash, authority: s.chain.authority } } : {}),
+    ...(spec ? { spec } : {}),
+    accounts: accountsOf(dir, spec),
+    nodes,
+  };
+}
+
+/** A node of a network by name, with its folder: for reading its logs. */
+export function networkNode(name: string, node: string): { dir: string; node: NetworkNode; config: NodeConfig } {
+  const { dir, info } = loadNetwork(name);
+  const n = info.nodes.find((x) => x.name === node);
+  if (!n) throw new CivitasError(ErrorCode.API_NOT_FOUND, `network '${name}' has no node '${node}' (it has ${info.nodes.map((x) => x.name).join(", ")})`, { field: "node", node });
+  return { dir, node: n, config: readHomeConfig(dir, n) };
+}
