@@ -16,7 +16,7 @@ import { normalizeSpec } from "../node/network-spec/parse.js";
 import { exportArchive } from "../node/export/archive.js";
 import { FILE_LOG_SOURCES, isLogLevel, readLogFiles } from "../node/log-files.js";
 import type { FileLogSource } from "../node/log-files.js";
-import { CpuSampler, networkDetail, networkNode } from "../node/network-health.js";
+import { RateSampler, networkDetail, networkNode } from "../node/network-health.js";
 import { deleteNetwork, listNetworkRows, startNetwork, stopNetwork } from "../node/network-manager.js";
 import { CivitasError, ErrorCode } from "../util/errors.js";
 import { errorHandler } from "./errors.js";
@@ -87,7 +87,7 @@ export async function buildManageApi(o: ManageOptions): Promise<FastifyInstance>
     const r = await exclusive(name, () => stopNetwork(name));
     return { name, status: "stopped", ...r };
   });
-  const cpu = new CpuSampler();
+  const cpu = new RateSampler();
   app.get<{ Params: { name: string } }>("/v1/manage/networks/:name", async (req) => networkDetail(req.params.name, cpu));
   app.post<{ Params: { name: string }; Body: { confirm?: unknown } }>("/v1/manage/networks/:name/delete", async (req) => {
     const { name } = req.params;

@@ -18,6 +18,7 @@ import { chainRoutes } from "./routes/chain.js";
 import { checkpointRoutes } from "./routes/checkpoints.js";
 import { consoleRoutes } from "./routes/console.js";
 import { eventRoutes } from "./routes/events.js";
+import { explorerIndexRoutes } from "./routes/explorer-index.js";
 import { identityRoutes } from "./routes/identity.js";
 import { monitoringRoutes } from "./routes/monitoring.js";
 import { proofRoutes } from "./routes/proofs.js";
@@ -58,6 +59,7 @@ export async function buildApi(ctx: ApiContext, logger?: Logger): Promise<Fastif
     txRoutes(scope, ctx);
     stateRoutes(scope, ctx);
     eventRoutes(scope, ctx);
+    explorerIndexRoutes(scope, ctx);
     identityRoutes(scope, ctx);
     accessRoutes(scope, ctx);
     proofRoutes(scope, ctx);

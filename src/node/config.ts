@@ -32,6 +32,8 @@ export interface NodeConfig {
     authClockSkewMs: number;
     /** Signed requests: nonces remembered against replay (a full cache answers 429). */
     authReplayCacheSize: number;
+    /** Query API of a PostgreSQL indexer (`civitas indexer --serve`) the explorer reads through /v1/explorer/index ("" = none). */
+    indexerUrl: string;
   };
   mempool: { maxPendingPerAccount: number; maxPendingTotal: number };
   /** validator: votes when its key is in the set; full: replicates and serves without voting (no key needed). */
@@ -102,7 +104,7 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   dataDir: "data",
   genesisFile: "genesis.json",
   keyFile: "validator.key.json",
-  api: { host: "127.0.0.1", port: 8080, bodyLimitBytes: 16 * 1024 * 1024, maxBatchTxs: 5_000, rateLimitMax: 0, rateLimitWindowMs: 1_000, maxWaitMs: 60_000, authMaxValidityMs: 300_000, authClockSkewMs: 30_000, authReplayCacheSize: 100_000 },
+  api: { host: "127.0.0.1", port: 8080, bodyLimitBytes: 16 * 1024 * 1024, maxBatchTxs: 5_000, rateLimitMax: 0, rateLimitWindowMs: 1_000, maxWaitMs: 60_000, authMaxValidityMs: 300_000, authClockSkewMs: 30_000, authReplayCacheSize: 100_000, indexerUrl: "" },
   mempool: { maxPendingPerAccount: 1_000, maxPendingTotal: 200_000 },
   role: "validator",
   p2p: { host: "127.0.0.1", port: 26656, peers: [], tlsDir: "tls", maxFrameBytes: 0, banMs: 60_000 },
@@ -199,6 +201,7 @@ export function parseNodeConfig(input: unknown): NodeConfig {
       authMaxValidityMs: int(api.authMaxValidityMs ?? d.api.authMaxValidityMs, "api.authMaxValidityMs", 1_000, 86_400_000),
       authClockSkewMs: int(api.authClockSkewMs ?? d.api.authClockSkewMs, "api.authClockSkewMs", 0, 3_600_000),
       authReplayCacheSize: int(api.authReplayCacheSize ?? d.api.authReplayCacheSize, "api.authReplayCacheSize", 100, 100_000_000),
+      indexerUrl: indexerUrl(api.indexerUrl ?? d.api.indexerUrl),
     },
     mempool: {
       maxPendingPerAccount: int(mp.maxPendingPerAccount ?? d.mempool.maxPendingPerAccount, "mempool.maxPendingPerAccount", 1, 1_000_000),
@@ -237,6 +240,19 @@ export function parseNodeConfig(input: unknown): NodeConfig {
     logHostSampleMs: int(o.logHostSampleMs ?? d.logHostSampleMs, "logHostSampleMs", 0, 86_400_000),
     ...monitoringConfig(o),
   };
+}
+
+/** An http(s) base URL with no query, fragment or credentials (the node appends /v1/indexer/...), or "". */
+function indexerUrl(v: unknown): string {
+  const why = "expected an http:// or https:// URL without query, fragment or credentials (e.g. http://127.0.0.1:8090), or \"\" for none";
+  if (v === "") return "";
+  if (typeof v !== "string" || v.length > 2048 || !/^https?:\/\/[^\s?#@]+$/.test(v)) bad("api.indexerUrl", why);
+  try {
+    new URL(v);
+  } catch {
+    bad("api.indexerUrl", why);
+  }
+  return v.replace(/\/+$/, "");
 }
 
 function monitoringConfig(o: Record<string, unknown>): Pick<NodeConfig, "metrics" | "alerts"> {

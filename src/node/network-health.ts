@@ -3,7 +3,8 @@
  * health (from its /v1/status), and resources (from its /metrics: CPU, memory, store and disk),
  * next to the hardware profile it was given, plus the platform facts and the network's accounts
  * (names and addresses; the keys stay in the network folder). CPU is a rate, so it needs two
- * scrapes: `CpuSampler` keeps the previous one per node between polls.
+ * scrapes: `RateSampler` keeps the previous one per node between polls (so do block time and commit
+ * latency, means over the interval).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -45,6 +46,9 @@ export interface NodeDetail {
   uptimeMs?: number;
   /** Percent of one core over the time since the previous poll; absent on the first poll. */
   cpuPercent?: number;
+  /** Mean block interval and commit latency of what this node committed since the previous poll. */
+  blockTimeSeconds?: number;
+  commitLatencySeconds?: number;
   rssBytes?: number;
   heapUsedBytes?: number;
   storeBytes?: number;
@@ -77,16 +81,37 @@ interface StatusJson {
   mempool: { pending: number };
 }
 
-/** The previous CPU reading per node (keyed by API URL), for a rate between two polls. */
-export class CpuSampler {
-  private readonly last = new Map<string, { at: number; seconds: number }>();
+/**
+ * The previous scrape per node (keyed by API URL): CPU, block time and commit latency are rates
+ * or means over the time between two polls, as the node's own console computes them.
+ */
+export class RateSampler {
+  private readonly last = new Map<string, { at: number; m: Map<string, number> }>();
 
-  percent(key: string, at: number, seconds: number | undefined): number | undefined {
-    if (seconds === undefined) return undefined;
+  /** Rates between the previous scrape of `key` and this one; empty on the first scrape. */
+  rates(key: string, at: number, m: Map<string, number>): { cpuPercent?: number; blockTimeSeconds?: number; commitLatencySeconds?: number } {
     const prev = this.last.get(key);
-    this.last.set(key, { at, seconds });
-    if (!prev || at <= prev.at || seconds < prev.seconds) return undefined;
-    return ((seconds - prev.seconds) / ((at - prev.at) / 1000)) * 100;
+    this.last.set(key, { at, m });
+    if (!prev || at <= prev.at) return {};
+    const out: { cpuPercent?: number; blockTimeSeconds?: number; commitLatencySeconds?: number } = {};
+    const delta = (name: string): number | undefined => {
+      const a = metric(prev.m, name);
+      const b = metric(m, name);
+      return a === undefined || b === undefined || b < a ? undefined : b - a;
+    };
+    const cpu = delta("process_cpu_seconds_total");
+    if (cpu !== undefined) out.cpuPercent = (cpu / ((at - prev.at) / 1000)) * 100;
+    // A histogram's mean over the interval: Δsum / Δcount (absent when nothing was observed).
+    const mean = (name: string): number | undefined => {
+      const c = delta(`${name}_count`);
+      const sum = delta(`${name}_sum`);
+      return c && sum !== undefined ? sum / c : undefined;
+    };
+    const bt = mean("civitas_block_interval_seconds");
+    if (bt !== undefined) out.blockTimeSeconds = bt;
+    const lat = mean("civitas_commit_latency_seconds");
+    if (lat !== undefined) out.commitLatencySeconds = lat;
+    return out;
   }
 }
 
@@ -128,7 +153,7 @@ function accountsOf(dir: string, spec: NetworkSpec | undefined): Array<{ name: s
   return out.sort((a, b) => (order.get(a.name) ?? order.size) - (order.get(b.name) ?? order.size) || a.name.localeCompare(b.name));
 }
 
-async function probeNode(n: NetworkNode, dir: string, pid: number | undefined, cpu: CpuSampler): Promise<{ detail: NodeDetail; status?: StatusJson }> {
+async function probeNode(n: NetworkNode, dir: string, pid: number | undefined, cpu: RateSampler): Promise<{ detail: NodeDetail; status?: StatusJson }> {
   const cfg = readHomeConfig(dir, n);
   const base: NodeDetail = { name: n.name, role: n.role, api: n.api, p2p: n.p2p, process: "stopped", health: "stopped", hardware: cfg.resources, ...(cfg.logDir ? { logDir: join(dir, n.home, cfg.logDir) } : {}) };
   if (pid === undefined || !isAlive(pid)) return { detail: { ...base, reason: "the node process is not running" } };
@@ -154,7 +179,7 @@ async function probeNode(n: NetworkNode, dir: string, pid: number | undefined, c
     const opt = (k: keyof NodeDetail, v: number | undefined): void => {
       if (v !== undefined) (d as unknown as Record<string, number>)[k] = v;
     };
-    opt("cpuPercent", cpu.percent(n.api, at, metric(m, "process_cpu_seconds_total")));
+    Object.assign(d, cpu.rates(n.api, at, m));
     opt("rssBytes", metric(m, "process_resident_memory_bytes"));
     opt("heapUsedBytes", metric(m, "nodejs_heap_size_used_bytes"));
     opt("storeBytes", metric(m, "civitas_disk_bytes", { kind: "store" }));
@@ -165,7 +190,7 @@ async function probeNode(n: NetworkNode, dir: string, pid: number | undefined, c
   return { detail: d, status: s };
 }
 
-export async function networkDetail(name: string, cpu: CpuSampler): Promise<NetworkDetail> {
+export async function networkDetail(name: string, cpu: RateSampler): Promise<NetworkDetail> {
   if (!findNetwork(name)) throw new CivitasError(ErrorCode.API_NOT_FOUND, `no network named '${name}' on this machine`, { field: "name", name });
   const { dir, info } = loadNetwork(name);
   const pids = new Map(readPids(dir).map((p) => [p.name, p.pid]));

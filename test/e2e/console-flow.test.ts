@@ -2,14 +2,15 @@
  * The operator's whole flow in a real browser (Debian's chromium via playwright-core), as issue 6
  * states it: `civitas console` with a temporary CIVITAS_HOME serves only the Networks page and
  * only on loopback; bad form input is refused under the input it concerns and creates nothing; a
- * 4-validator network is created from the form with a hardware profile, BFT timeouts and
- * accounts, started from its page, and its four nodes turn healthy with CPU, memory and store
+ * 4-validator network is created and started from the form with a hardware profile, BFT timeouts
+ * and accounts, and on its page its four nodes turn healthy with CPU, memory and store
  * shown against the profile; a transaction sent with the SDK (with the network's own key) is
  * found in node0's explorer; the authority, made operator, lowers the TPS rule on node0's alerts
  * page, a burst fires the alert there and moves the TPS chart; a document registered and bundled
  * with the CLI on that network is verified on node0's proof page; back on the network page,
  * node1's log files are filtered, the deployment files are downloaded as a .tar.gz, the network is
- * stopped (processes gone) and deleted with its name typed (folder gone).
+ * stopped (processes gone), started again (the chain continues) and deleted with its name typed
+ * (processes and folder gone). The network page's per-node charts fill from its polls.
  * Every page runs under its real CSP: any page error or unexpected console error fails the test.
  * Screenshots of each step: test-artifacts/console-flow/.
  */
@@ -156,7 +157,7 @@ test("bad form input is refused under the input it concerns and creates nothing"
   await shot("02-invalid-form");
 });
 
-test("a 4-validator network created from the form with a hardware profile starts from its page and every node turns healthy", { timeout: 120_000 }, async () => {
+test("a 4-validator network created and started from the form with a hardware profile: on its page every node turns healthy", { timeout: 120_000 }, async () => {
   const base = await freePortRange(8);
   const form = page.getByTestId("create-network");
   const fill = (n: string, v: string): Promise<void> => form.locator(`[name="${n}"]`).fill(v);
@@ -171,11 +172,12 @@ test("a 4-validator network created from the form with a hardware profile starts
   await fill("proposeMs", "1500");
   await fill("accounts", "authority\nalice=5000000");
   await form.locator('input[name="createEmptyBlocks"]').check();
+  assert.equal(await form.locator('input[name="startNow"]').isChecked(), true, "the form starts what it creates by default");
   await form.getByRole("button", { name: "Create network" }).click();
-  await page.getByTestId("created").waitFor();
-  await row(NAME).and(page.locator('[data-status="stopped"]')).waitFor();
+  await page.getByTestId("created").getByText("and started it").waitFor({ timeout: 90_000 });
+  await row(NAME).and(page.locator('[data-status="running"]')).waitFor();
   assert.match((await row(NAME).textContent()) ?? "", /4 \(4 validators\)/);
-  await shot("03-created");
+  await shot("03-created-and-started");
   netDir = join(home, "networks", NAME);
   api0 = `http://127.0.0.1:${base}`;
   // What the form asked for reached each node's configuration.
@@ -185,9 +187,6 @@ test("a 4-validator network created from the form with a hardware profile starts
 
   await row(NAME).getByTestId("network-link").click();
   await page.getByTestId("network-nodes").waitFor();
-  assert.equal(await text("network-status"), "stopped");
-  assert.deepEqual(await page.locator('[data-testid="node-table"] tbody tr').evaluateAll((rs) => rs.map((r) => r.getAttribute("data-health"))), ["stopped", "stopped", "stopped", "stopped"]);
-  await page.getByRole("button", { name: "Start", exact: true }).click();
   await page.waitForFunction(() => document.querySelector('[data-testid="healthy-count"]')?.textContent === "4 of 4", undefined, { timeout: 90_000 });
   assert.equal(await text("network-status"), "running");
   for (const n of ["node0", "node1", "node2", "node3"]) {
@@ -198,6 +197,9 @@ test("a 4-validator network created from the form with a hardware profile starts
   }
   // CPU is a rate: the second poll of each node measures it.
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="node-cpu"]')].every((c) => /^[\d.]+ %of 1 core/.test(c.textContent ?? "")), undefined, { timeout: 15_000 });
+  // Per-node charts: one line per node, filled by the page's polls.
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="net-chart-mempool"]')?.getAttribute("data-points")) >= 8, undefined, { timeout: 15_000 });
+  assert.equal(await page.getByTestId("net-chart-tps").locator("canvas").count(), 1);
   assert.equal(await text("net-consensus"), "BFT (Tendermint-style)");
   assert.equal(await text("net-suite"), "ed25519-sha256");
   authority = networkKey("authority");
@@ -208,6 +210,22 @@ test("a 4-validator network created from the form with a hardware profile starts
   pids = (JSON.parse(await readFile(join(netDir, "pids.json"), "utf8")) as { nodes: Array<{ pid: number }> }).nodes.map((n) => n.pid);
   assert.equal(pids.length, 4);
   await shot("04-network-healthy");
+  // On a phone the page does not scroll sideways (wide tables scroll inside their card).
+  await page.setViewportSize({ width: 390, height: 844 });
+  // chart.js resizes its canvases on the next animation frames after the viewport changes.
+  await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth, undefined, { timeout: 5_000 }).catch(() => undefined);
+  const w = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    view: window.innerWidth,
+    // Named in the failure: the elements that stick out.
+    wide: [...document.querySelectorAll("main *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".table-wrap"))
+      .slice(0, 5)
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className}`),
+  }));
+  assert.ok(w.scroll <= w.view, `no horizontal scrolling: ${JSON.stringify(w)}`);
+  await shot("04-network-phone");
+  await page.setViewportSize({ width: 1280, height: 900 });
 });
 
 test("a transaction sent to the new network is found in node0's explorer", { timeout: 45_000 }, async () => {
@@ -282,7 +300,7 @@ test("a document registered and bundled with the CLI on the network is VALID on 
   await shot("09-proof-verified");
 });
 
-test("on the network page: node1's logs are filtered, the deployment files download, the network stops and is deleted", { timeout: 90_000 }, async () => {
+test("on the network page: node1's logs are filtered, the deployment files download, the network stops, starts again and is deleted", { timeout: 150_000 }, async () => {
   await page.goto(`${url}/console#/networks/${NAME}`);
   await page.getByTestId("network-logs").waitFor();
   const logs = page.getByTestId("network-logs");
@@ -310,10 +328,14 @@ test("on the network page: node1's logs are filtered, the deployment files downl
   await page.getByTestId("exported").waitFor();
   await shot("11-exported");
 
+  const before = Number((await nodeRow("node0").getByTestId("node-height").textContent())?.replace(/,/g, ""));
+  assert.ok(before > 0, `height before the stop: ${before}`);
   await page.getByRole("button", { name: "Stop", exact: true }).click();
   await page.waitForFunction(() => document.querySelector('[data-testid="network-status"]')?.textContent === "stopped", undefined, { timeout: 40_000 });
   assert.deepEqual(await page.locator('[data-testid="node-table"] tbody tr').evaluateAll((rs) => rs.map((r) => r.getAttribute("data-health"))), ["stopped", "stopped", "stopped", "stopped"]);
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), "node process is gone");
+  const stoppedAt = await getJson<{ networks: Array<{ name: string }> }>(`${url}/v1/manage/networks`);
+  assert.deepEqual(stoppedAt.body.networks.map((n) => n.name), [NAME]);
   // A stopped node's logs still read from its files.
   await logs.getByLabel("Keyword").fill("stopping");
   await logs.getByLabel("Source").selectOption("");
@@ -321,6 +343,14 @@ test("on the network page: node1's logs are filtered, the deployment files downl
   await logs.locator('[data-testid="log-table"] tbody tr').first().waitFor();
   await shot("12-stopped");
 
+  // Started again from its page, the same chain continues.
+  await page.getByRole("button", { name: "Start", exact: true }).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="healthy-count"]')?.textContent === "4 of 4", undefined, { timeout: 90_000 });
+  await page.waitForFunction((h) => Number(document.querySelector('tr[data-node="node0"] [data-testid="node-height"]')?.textContent?.replace(/,/g, "")) > h, before, { timeout: 20_000 });
+  pids = (JSON.parse(await readFile(join(netDir, "pids.json"), "utf8")) as { nodes: Array<{ pid: number }> }).nodes.map((n) => n.pid);
+  await shot("13-restarted");
+
+  // Deleting a running network stops its nodes first.
   await page.getByRole("button", { name: "Delete…" }).click();
   const del = page.getByRole("button", { name: "Delete this network" });
   assert.equal(await del.isDisabled(), true, "disabled until the name is typed");
@@ -329,7 +359,8 @@ test("on the network page: node1's logs are filtered, the deployment files downl
   await page.waitForURL(/#\/networks$/);
   await page.getByTestId("networks").getByText("No networks yet").waitFor();
   assert.equal(existsSync(netDir), false);
-  await shot("13-deleted");
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0), "node process is gone");
+  await shot("14-deleted");
 });
 
 test("no page error or unexpected console error, and no refusal the flow did not provoke", () => {

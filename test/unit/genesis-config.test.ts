@@ -318,6 +318,8 @@ test("config: wrong types and out-of-range values name the field", () => {
   for (const bad of ["verbose", "INFO", 3]) refusedConfig({ logLevel: bad }, "logLevel", `logLevel ${JSON.stringify(bad)}`);
   for (const bad of [5, false]) refusedConfig({ logDir: bad }, "logDir");
   for (const bad of ["ftp://x", "hooks.example", 5]) refusedConfig({ alerts: { webhook: { url: bad } } }, "alerts.webhook.url", `webhook url ${JSON.stringify(bad)}`);
+  for (const bad of ["ftp://x", "127.0.0.1:8090", "http://h:1/?q=1", "http://u:p@h:1", "http://h:1/#x", "http://", 5, false]) refusedConfig({ api: { indexerUrl: bad } }, "api.indexerUrl", `indexer url ${JSON.stringify(bad)}`);
+  assert.equal(parseNodeConfig({ api: { indexerUrl: "http://127.0.0.1:8090/" } }).api.indexerUrl, "http://127.0.0.1:8090");
   for (const [k, bad] of [["timeoutMs", 99], ["maxRetries", 101], ["backoffMs", 9], ["maxBackoffMs", 9], ["queueSize", 0]] as const) refusedConfig({ alerts: { webhook: { [k]: bad } } }, `alerts.webhook.${k}`);
   refusedConfig({ alerts: { webhook: { token: "x" } } }, "alerts.webhook.token");
   refusedConfig({ alerts: { rules: {} } }, "alerts.rules");

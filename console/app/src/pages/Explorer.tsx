@@ -2,6 +2,9 @@
  * Explorer: the latest blocks (live over the block WebSocket), block, transaction and account
  * views, and search by height, hash or address. A transaction's inclusion proof is checked in
  * the browser with the SDK, so the page does not just repeat what the node claims.
+ * When the node has a PostgreSQL index (api.indexerUrl), search goes through the index and
+ * account histories and events by type come from it (ExplorerIndex.tsx); without one, or while
+ * it is down, the explorer reads the node alone and says so.
  */
 import { useEffect, useState } from "react";
 import type { FormEvent, ReactNode } from "react";
@@ -9,10 +12,12 @@ import { verifyTxInclusion } from "../../../../src/sdk/proofs.js";
 import type { SuiteId } from "../../../../src/crypto/suite.js";
 import { api, ApiFailure } from "../api.js";
 import type { AccountJson, AccountTxs, BlockJson, Header, TxJson } from "../api.js";
+import { useIndex } from "../indexer-api.js";
 import type { Live } from "../live.js";
 import { go } from "../router.js";
 import { ago, Card, Empty, ErrorBox, Facts, fmtTime, Hash, json, Loading, num } from "../ui.js";
 import type { Row } from "../ui.js";
+import { IndexAccountHistory, IndexBadge, IndexEvents, IndexSearch } from "./ExplorerIndex.js";
 
 const LATEST = 20;
 const HEX64 = /^(0x)?[0-9a-fA-F]{64}$/;
@@ -88,13 +93,15 @@ function useLatestBlocks(head: number | undefined): { blocks?: Header[]; error?:
   return { blocks, error, mode };
 }
 
-function Search({ initial }: { initial?: string }): ReactNode {
+function Search({ initial, indexed }: { initial?: string; indexed: boolean }): ReactNode {
   const [q, setQ] = useState(initial ?? "");
   const [error, setError] = useState<string>();
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     const v = q.trim();
-    if (/^[0-9]{1,15}$/.test(v)) go(`explorer/block/${v}`);
+    const valid = /^[0-9]{1,15}$/.test(v) || ADDRESS.test(v) || HEX64.test(v);
+    if (indexed && valid) go(`explorer/find/${v.toLowerCase()}`);
+    else if (/^[0-9]{1,15}$/.test(v)) go(`explorer/block/${v}`);
     else if (ADDRESS.test(v)) go(`explorer/account/${v.toLowerCase()}`);
     else if (HEX64.test(v)) go(`explorer/search/${v.replace(/^0x/, "").toLowerCase()}`);
     else return setError("Search by block height (a number), transaction or block hash (64 hex characters) or account address (0x + 40 hex characters).");
@@ -105,7 +112,7 @@ function Search({ initial }: { initial?: string }): ReactNode {
       <label htmlFor="search-input" className="sr-only">
         Search
       </label>
-      <input id="search-input" data-testid="search-input" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Height, transaction or block hash, or address" spellCheck={false} autoComplete="off" aria-describedby="search-error" />
+      <input id="search-input" data-testid="search-input" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder={indexed ? "Search the index: height, transaction or block hash, or address" : "Height, transaction or block hash, or address"} spellCheck={false} autoComplete="off" aria-describedby="search-error" />
       <button type="submit">Search</button>
       {error && (
         <p className="field-error" id="search-error" role="alert">
@@ -304,9 +311,10 @@ function TxView({ hash, suite }: { hash: string; suite?: string }): ReactNode {
   );
 }
 
-function AccountView({ address }: { address: string }): ReactNode {
+function AccountView({ address, indexed }: { address: string; indexed: boolean }): ReactNode {
   const a = useApi<AccountJson>(`/v1/accounts/${address}?limit=0`);
-  const txs = useApi<AccountTxs>(`/v1/accounts/${address}/txs?limit=25`);
+  // With an index the full history comes from it; the node's latest transactions are not asked for.
+  const txs = useApi<AccountTxs>(indexed ? undefined : `/v1/accounts/${address}/txs?limit=25`);
   if (a.loading) return <Loading what="the account" />;
   if (a.error !== undefined || !a.data) return <ErrorBox title={`Account ${address}`} error={a.error} />;
   return (
@@ -322,40 +330,44 @@ function AccountView({ address }: { address: string }): ReactNode {
           ]}
         />
       </Card>
-      <Card title="Transactions" wide>
-        {txs.loading ? (
-          <Loading what="transactions" />
-        ) : txs.error !== undefined || !txs.data ? (
-          <ErrorBox title="Transactions of the account" error={txs.error} />
-        ) : txs.data.txs.length === 0 ? (
-          <Empty>No transaction sent by or concerning this account yet.</Empty>
-        ) : (
-          <div className="table-wrap">
-            <table data-testid="account-txs">
-              <thead>
-                <tr>
-                  <th>Transaction</th>
-                  <th>Block</th>
-                  <th>Result</th>
-                </tr>
-              </thead>
-              <tbody>
-                {txs.data.txs.map((t) => (
-                  <tr key={t.hash}>
-                    <td>
-                      <Hash value={t.hash} to={`#/explorer/tx/${t.hash}`} />
-                    </td>
-                    <td>
-                      <a href={`#/explorer/block/${t.height}`}>{num(t.height)}</a>
-                    </td>
-                    <td>{t.receipt ? t.receipt.status : "—"}</td>
+      {indexed ? (
+        <IndexAccountHistory address={address} />
+      ) : (
+        <Card title="Transactions" wide>
+          {txs.loading ? (
+            <Loading what="transactions" />
+          ) : txs.error !== undefined || !txs.data ? (
+            <ErrorBox title="Transactions of the account" error={txs.error} />
+          ) : txs.data.txs.length === 0 ? (
+            <Empty>No transaction sent by or concerning this account yet.</Empty>
+          ) : (
+            <div className="table-wrap">
+              <table data-testid="account-txs">
+                <thead>
+                  <tr>
+                    <th>Transaction</th>
+                    <th>Block</th>
+                    <th>Result</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </Card>
+                </thead>
+                <tbody>
+                  {txs.data.txs.map((t) => (
+                    <tr key={t.hash}>
+                      <td>
+                        <Hash value={t.hash} to={`#/explorer/tx/${t.hash}`} />
+                      </td>
+                      <td>
+                        <a href={`#/explorer/block/${t.height}`}>{num(t.height)}</a>
+                      </td>
+                      <td>{t.receipt ? t.receipt.status : "—"}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Card>
+      )}
     </>
   );
 }
@@ -396,13 +408,25 @@ function HashSearch({ hash }: { hash: string }): ReactNode {
   return <ErrorBox title="Search" error={state.error} />;
 }
 
+/** A search link made while the index answered, opened when it does not: the node's own views. */
+function NodeFind({ q }: { q: string }): ReactNode {
+  if (/^[0-9]{1,15}$/.test(q)) return <BlockView id={q} />;
+  if (ADDRESS.test(q)) return <AccountView address={q} indexed={false} />;
+  if (HEX64.test(q)) return <HashSearch hash={q.replace(/^0x/, "")} />;
+  return <ErrorBox title="Search" error={new Error(`“${q}” is not a height, hash or address`)} />;
+}
+
 export function Explorer({ route, live }: { route: string[]; live: Live }): ReactNode {
   const [kind, id] = route;
+  const index = useIndex();
+  const indexed = index.kind === "ok";
   let body: ReactNode;
   if (kind === "block" && id) body = <BlockView id={id} />;
   else if (kind === "tx" && id) body = <TxView hash={id} suite={live.status?.chain.cryptoSuite} />;
-  else if (kind === "account" && id) body = <AccountView address={id} />;
+  else if (kind === "account" && id) body = index.kind === "probing" ? <Loading what="the account" /> : <AccountView address={id} indexed={indexed} />;
   else if (kind === "search" && id) body = <HashSearch hash={id} />;
+  else if (kind === "find" && id) body = index.kind === "probing" ? <Loading what="the index" /> : indexed ? <IndexSearch q={id} /> : <NodeFind q={id} />;
+  else if (kind === "events") body = <IndexEvents key={`${id ?? ""}/${route[2] ?? ""}`} index={index} type={id} from={route[2]} />;
   else
     body = (
       <>
@@ -412,7 +436,8 @@ export function Explorer({ route, live }: { route: string[]; live: Live }): Reac
     );
   return (
     <>
-      <Search key={id ?? ""} initial={kind === "search" ? id : undefined} />
+      <IndexBadge index={index} />
+      <Search key={id ?? ""} initial={kind === "search" || kind === "find" ? id : undefined} indexed={indexed} />
       {body}
     </>
   );

@@ -132,7 +132,7 @@ export function LogView({ path, wallet, sources, refusedTitle, children }: { pat
                   const extra = Object.entries(e).filter(([k]) => !HIDDEN.has(k));
                   return (
                     <tr key={i} data-level={e.level} data-source={e.source}>
-                      <td>{fmtTime(e.time)}</td>
+                      <td>{e.time > 0 ? fmtTime(e.time) : "—"}</td>
                       <td>
                         <span className={`badge badge-${e.level === "error" || e.level === "fatal" ? "critical" : e.level === "warn" ? "warning" : "info"}`}>{e.level}</span>
                       </td>

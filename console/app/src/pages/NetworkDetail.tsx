@@ -6,14 +6,19 @@
  * be typed, as with `--yes`); and each node's log files, read by the management server from the
  * node's home, so a stopped or crashed node's last lines can be read too.
  */
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { ReactNode } from "react";
 import { api, ApiFailure } from "../api.js";
 import { go } from "../router.js";
 import { ago, bytes, Card, Empty, ErrorBox, Facts, Loading, num } from "../ui.js";
+import { Ring } from "../ring.js";
 import { LogView } from "./Logs.js";
+import { NetworkCharts } from "./NetworkCharts.js";
+import type { NetSample } from "./NetworkCharts.js";
 
 const POLL_MS = 2_000;
+/** Chart history kept while the page is open: 5 minutes of polls. */
+const SAMPLES = 150;
 const START_TIMEOUT_MS = 75_000;
 const HASH_OF_SUITE: Record<string, string> = { "ed25519-sha256": "SHA-256", "sm2-sm3": "SM3" };
 const LOG_SOURCES = ["node", "host", "system", "process"];
@@ -35,6 +40,8 @@ interface NodeDetail {
   peers?: number;
   mempool?: number;
   cpuPercent?: number;
+  blockTimeSeconds?: number;
+  commitLatencySeconds?: number;
   rssBytes?: number;
   storeBytes?: number;
   diskFreeBytes?: number;
@@ -204,11 +211,18 @@ export function NetworkDetail({ name }: { name: string }): ReactNode {
   const [actionError, setActionError] = useState<unknown>();
   const [busy, setBusy] = useState<string>();
   const [logNode, setLogNode] = useState<string>();
+  const ring = useRef(new Ring<NetSample>(SAMPLES));
+  const [samples, setSamples] = useState<readonly NetSample[]>([]);
 
   const load = useCallback(async (): Promise<void> => {
     try {
-      setD(await api<Detail>(`/v1/manage/networks/${encodeURIComponent(name)}`));
+      const next = await api<Detail>(`/v1/manage/networks/${encodeURIComponent(name)}`);
+      setD(next);
       setError(undefined);
+      const nodes: NetSample["nodes"] = {};
+      for (const n of next.nodes) if (n.process === "running") nodes[n.name] = { tps: n.tps, blockTime: n.blockTimeSeconds, latency: n.commitLatencySeconds, mempool: n.mempool };
+      ring.current.push({ at: Date.now(), nodes });
+      setSamples(ring.current.toArray().slice());
     } catch (e) {
       setError(e);
     }
@@ -308,6 +322,8 @@ export function NetworkDetail({ name }: { name: string }): ReactNode {
       <Card title={`Nodes (${d.nodes.length})`} wide testid="network-nodes">
         <NodesTable d={d} />
       </Card>
+      <h2>Live charts, per node</h2>
+      {d.status === "stopped" ? <Empty>The network is stopped: start it to see its nodes&apos; figures.</Empty> : <NetworkCharts samples={samples} nodes={d.nodes.map((n) => n.name)} />}
       <Card title="Node logs" wide testid="network-logs">
         {node === undefined ? (
           <Empty>This network has no nodes.</Empty>

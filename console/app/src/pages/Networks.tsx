@@ -44,6 +44,7 @@ interface Form {
   memoryMiB: string;
   storageMiB: string;
   accounts: string;
+  startNow: boolean;
   apiBase: string;
   p2pBase: string;
 }
@@ -66,6 +67,7 @@ const EMPTY: Form = {
   memoryMiB: "",
   storageMiB: "",
   accounts: "authority\nalice=5000000",
+  startNow: true,
   apiBase: "8080",
   p2pBase: "26656",
 };
@@ -158,6 +160,7 @@ function CreateForm({ onCreated }: { onCreated: () => void }): ReactNode {
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<Partial<Record<keyof Form, string>>>({});
   const [failure, setFailure] = useState<unknown>();
+  const [startFailure, setStartFailure] = useState<unknown>();
   const [done, setDone] = useState<string>();
   const set = (k: keyof Form, v: string | boolean): void => setF((o) => ({ ...o, [k]: v }));
 
@@ -166,12 +169,24 @@ function CreateForm({ onCreated }: { onCreated: () => void }): ReactNode {
     setBusy(true);
     setErrors({});
     setFailure(undefined);
+    setStartFailure(undefined);
     setDone(undefined);
     try {
       const r = await api<{ name: string; faultTolerance: number }>("/v1/manage/networks", { method: "POST", body: toSpec(f) });
-      setDone(`Created '${r.name}' (tolerates ${r.faultTolerance} faulty validator(s)); start it below.`);
+      const created = `Created '${r.name}' (tolerates ${r.faultTolerance} faulty validator(s))`;
       setF(EMPTY);
       onCreated();
+      if (f.startNow) {
+        setDone(`${created}; starting its nodes…`);
+        try {
+          await api(`/v1/manage/networks/${encodeURIComponent(r.name)}/start`, { method: "POST", body: {}, timeoutMs: START_TIMEOUT_MS });
+          setDone(`${created} and started it.`);
+        } catch (e) {
+          setDone(`${created}, but it did not start (see why above); fix that and start it from the list.`);
+          setStartFailure(e);
+        }
+        onCreated();
+      } else setDone(`${created}; start it from the list.`);
     } catch (e) {
       const fe = e instanceof ApiFailure ? fieldErrors(e) : {};
       setErrors(fe);
@@ -213,6 +228,7 @@ function CreateForm({ onCreated }: { onCreated: () => void }): ReactNode {
   return (
     <form className="create-form" onSubmit={(e) => void submit(e)} data-testid="create-network" noValidate>
       {failure !== undefined && <ErrorBox title="The network was not created" error={failure} />}
+      {startFailure !== undefined && <ErrorBox title="The network was created but did not start" error={startFailure} />}
       {done && (
         <p className="notice notice-ok" role="status" data-testid="created">
           {done}
@@ -271,6 +287,9 @@ function CreateForm({ onCreated }: { onCreated: () => void }): ReactNode {
         </label>
       </fieldset>
       <p className="actions">
+        <label className="form-check">
+          <input type="checkbox" name="startNow" checked={f.startNow} onChange={(e) => set("startNow", e.target.checked)} /> Start it now
+        </label>{" "}
         <button type="submit" disabled={busy}>
           {busy ? "Creating…" : "Create network"}
         </button>
