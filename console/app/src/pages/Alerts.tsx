@@ -220,6 +220,12 @@ export function Alerts({ wallet, setWallet, suite }: { wallet?: Wallet; setWalle
     }
   }, [wallet]);
 
+  // A refusal of the previous key is not this key's answer: show "loading" until this key's comes in.
+  useEffect(() => {
+    setError(undefined);
+    setData(undefined);
+  }, [wallet]);
+
   useEffect(() => {
     let stop = false;
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -62,6 +62,12 @@ export function LogView({ path, wallet, sources, refusedTitle, children }: { pat
     }
   }, [filter, wallet, path]);
 
+  // Another key or node: the previous one's lines or refusal are not this one's answer.
+  useEffect(() => {
+    setError(undefined);
+    setEntries(undefined);
+  }, [wallet, path]);
+
   useEffect(() => {
     let stop = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
