@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Runs every compiled test file with node's built-in runner. Node 20 has no glob support in
 // `node --test`, so the file list is collected here. Tiers run in order: unit, spec, sim (deterministic consensus simulation), e2e.
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 
 const root = new URL("../dist/test/", import.meta.url).pathname;
+const sources = new URL("../test/", import.meta.url).pathname;
 const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "spec", "sim", "e2e"];
 function collect(dir) {
   let out = [];
@@ -14,7 +15,8 @@ function collect(dir) {
   for (const name of entries.sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out = out.concat(collect(p));
-    else if (name.endsWith(".test.js")) out.push(p);
+    // tsc never deletes outputs: a compiled test whose source was removed or renamed is skipped.
+    else if (name.endsWith(".test.js") && existsSync(join(sources, p.slice(root.length)).replace(/\.js$/, ".ts"))) out.push(p);
   }
   return out;
 }
