@@ -159,6 +159,8 @@ export class DevNode {
       config: home.config,
       genesis: home.genesis,
       dataPath: home.dataPath,
+      // The node's home: its log files, checkpoint log key and (when the home has one) TSA, as `civitas start` gives it.
+      home: this.dir,
       secretKey,
       logger: pino({ level: this.logLevel }),
     });
