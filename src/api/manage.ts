@@ -8,6 +8,7 @@
  * preflight, which this server never answers) — so a web page the operator visits cannot start
  * processes through it.
  */
+import { timingSafeEqual } from "node:crypto";
 import { join, resolve } from "node:path";
 import Fastify from "fastify";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -18,6 +19,7 @@ import { FILE_LOG_SOURCES, isLogLevel, readLogFiles } from "../node/log-files.js
 import type { FileLogSource } from "../node/log-files.js";
 import { RateSampler, networkDetail, networkNode } from "../node/network-health.js";
 import { deleteNetwork, listNetworkRows, startNetwork, stopNetwork } from "../node/network-manager.js";
+import { findNetwork } from "../node/network-registry.js";
 import { CivitasError, ErrorCode } from "../util/errors.js";
 import { errorHandler } from "./errors.js";
 import { intParam } from "./params.js";
@@ -27,12 +29,28 @@ export interface ManageOptions {
   /** Address the server listens on; Host headers must name it (or a loopback name). */
   host: string;
   port: number;
+  /**
+   * Session token every /v1/manage/* request must carry (`Authorization: Bearer <token>`): the
+   * port is reachable by every local user and process, and the API starts processes and hands
+   * out key material (exports), so reaching it is not enough. `civitas console` draws a random
+   * one per launch and prints it in the console's URL.
+   */
+  token: string;
   consoleDir?: string;
   /** How long `start` waits for every node to answer /v1/health. */
   startTimeoutMs?: number;
 }
 
 const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
+
+/** Constant-time comparison of the bearer token with the session's. */
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(header ?? "");
+  if (!m) return false;
+  const a = Buffer.from(m[1]);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 function guard(req: FastifyRequest, o: ManageOptions): void {
   const allowed = new Set([...LOOPBACK_NAMES, o.host].map((h) => `${h}:${o.port}`));
@@ -41,9 +59,11 @@ function guard(req: FastifyRequest, o: ManageOptions): void {
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== `http://${host}`) throw new CivitasError(ErrorCode.ACCESS_DENIED, `requests from another origin (${origin}) are refused`, { origin });
   if (req.method === "POST" && !/^application\/json\b/i.test(req.headers["content-type"] ?? "")) throw new CivitasError(ErrorCode.API_BAD_REQUEST, "management requests must be sent as application/json", { field: "content-type" });
+  if (req.url.startsWith("/v1/manage/") && !tokenMatches(req.headers.authorization, o.token)) throw new CivitasError(ErrorCode.AUTH_REQUIRED, "the management API needs this console session's token: open the link `civitas console` printed (it ends in ?token=…)", { header: "authorization" });
 }
 
 export async function buildManageApi(o: ManageOptions): Promise<FastifyInstance> {
+  if (!/^[A-Za-z0-9_-]{16,128}$/.test(o.token)) throw new CivitasError(ErrorCode.CONFIG_INVALID, "the management token must be 16-128 base64url characters", { field: "token" });
   const app = Fastify({ bodyLimit: 256 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
@@ -76,6 +96,11 @@ export async function buildManageApi(o: ManageOptions): Promise<FastifyInstance>
       status: "stopped",
       nodes: created.plan.nodes.map((n) => ({ name: n.name, role: n.role, api: `http://${n.host}:${n.apiPort}`, p2p: `${n.host}:${n.p2pPort}` })),
     });
+  });
+  // A network named in a route must exist: 404 (a malformed name is 400 from the registry).
+  app.addHook("preHandler", async (req) => {
+    const name = (req.params as { name?: string } | undefined)?.name;
+    if (name !== undefined && !findNetwork(name)) throw new CivitasError(ErrorCode.API_NOT_FOUND, `no network named '${name}' on this machine`, { field: "name", name });
   });
   app.post<{ Params: { name: string } }>("/v1/manage/networks/:name/start", async (req) => {
     const { name } = req.params;

@@ -25,7 +25,14 @@ const TAIL_BYTES = 512 * 1024;
 const FILES_PER_SOURCE = 2;
 
 function tail(file: string, bytes = TAIL_BYTES): string[] {
-  const fd = openSync(file, "r");
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (e) {
+    // Rotation may delete a file between the listing and this read.
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
   try {
     const size = fstatSync(fd).size;
     const start = Math.max(0, size - bytes);
@@ -37,6 +44,15 @@ function tail(file: string, bytes = TAIL_BYTES): string[] {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The level of a process-output line that is not a pino line: what Node prints when the process
+ * dies (an uncaught error, its stack frames) counts as error, so filtering for errors shows the
+ * crash; anything else the process printed is info.
+ */
+function plainLevel(line: string): number {
+  return /^\s+at |\b(Error|Exception|FATAL|Unhandled|uncaught|Aborted|ERR_[A-Z_]+)\b/.test(line) ? LOG_LEVELS.error : LOG_LEVELS.info;
 }
 
 /** The newest rotated files of one source in `logDir`, oldest first. */
@@ -57,7 +73,7 @@ function rotated(logDir: string, source: LogSource): string[] {
  * file order after the timed lines before it.
  */
 export function readLogFiles(o: { logDir?: string; processLog?: string }, q: FileLogQuery = {}): LogEntry[] {
-  const lines: Array<{ source: LogSource; time: number; seq: number; line: string }> = [];
+  const lines: Array<{ source: LogSource; time: number; seq: number; line: string; level?: number }> = [];
   let seq = 0;
   const add = (source: string, file: string, skipPino = false): void => {
     let last = 0;
@@ -67,7 +83,7 @@ export function readLogFiles(o: { logDir?: string; processLog?: string }, q: Fil
       if (t) last = Number(t[1]);
       // The node echoes its node and system lines to stdout; the files already hold them.
       if (skipPino && line.startsWith('{"level":')) continue;
-      lines.push({ source: source as LogSource, time: last, seq: seq++, line });
+      lines.push({ source: source as LogSource, time: last, seq: seq++, line, ...(t ? {} : { level: plainLevel(line) }) });
     }
   };
   for (const source of LOG_SOURCES) if ((!q.source || q.source === source) && o.logDir) for (const f of rotated(o.logDir, source)) add(source, f);
@@ -75,7 +91,7 @@ export function readLogFiles(o: { logDir?: string; processLog?: string }, q: Fil
   if ((!q.source || q.source === "process") && o.processLog && existsSync(o.processLog)) add("process", o.processLog, fromFiles);
   lines.sort((a, b) => a.time - b.time || a.seq - b.seq);
   const ring = new LogRing(Math.max(1, lines.length));
-  for (const l of lines) ring.push(l.source, l.line);
+  for (const l of lines) ring.push(l.source, l.line, l.level);
   return ring.query({ ...q, source: undefined });
 }
 

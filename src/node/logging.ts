@@ -54,9 +54,10 @@ export class LogRing {
 
   constructor(readonly size: number) {}
 
-  push(source: LogSource, line: string): void {
+  /** `level` for a line that carries none (default info). */
+  push(source: LogSource, line: string, level?: number): void {
     const m = /"level":(\d+)/.exec(line);
-    const e = { source, level: m ? Number(m[1]) : 30, line };
+    const e = { source, level: m ? Number(m[1]) : (level ?? 30), line };
     if (this.lines.length < this.size) this.lines.push(e);
     else {
       this.lines[this.start] = e;
@@ -74,7 +75,9 @@ export class LogRing {
       if (e.level < min || (q.source && e.source !== q.source) || (kw && !e.line.toLowerCase().includes(kw))) continue;
       let parsed: Record<string, unknown>;
       try {
-        parsed = JSON.parse(e.line) as Record<string, unknown>;
+        const v = JSON.parse(e.line) as unknown;
+        // A line that is JSON but not an object (`null`, `42`) is text like any other.
+        parsed = typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : { msg: e.line.trim() };
       } catch {
         parsed = { msg: e.line.trim() };
       }

@@ -6,13 +6,14 @@
  * scrapes: `RateSampler` keeps the previous one per node between polls (so do block time and commit
  * latency, means over the interval).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { listKeyFiles, loadKeyFile } from "../crypto/keystore.js";
 import { CivitasError, ErrorCode } from "../util/errors.js";
 import { metric, parseMetrics } from "../util/prom-text.js";
 import { readHomeConfig } from "./export/homes.js";
 import type { NetworkNode } from "./network.js";
+import { PIDS_FILE } from "./network.js";
 import { loadNetwork } from "./network-manager.js";
 import { findNetwork, SPEC_FILE } from "./network-registry.js";
 import type { NetworkSpec } from "./network-spec/types.js";
@@ -153,14 +154,21 @@ function accountsOf(dir: string, spec: NetworkSpec | undefined): Array<{ name: s
   return out.sort((a, b) => (order.get(a.name) ?? order.size) - (order.get(b.name) ?? order.size) || a.name.localeCompare(b.name));
 }
 
-async function probeNode(n: NetworkNode, dir: string, pid: number | undefined, cpu: RateSampler): Promise<{ detail: NodeDetail; status?: StatusJson }> {
+/** A process whose API does not answer yet is "starting", not "unreachable", for this long after its start. */
+const STARTING_MS = 60_000;
+
+async function probeNode(n: NetworkNode, dir: string, pid: number | undefined, startedAt: number | undefined, cpu: RateSampler): Promise<{ detail: NodeDetail; status?: StatusJson }> {
   const cfg = readHomeConfig(dir, n);
   const base: NodeDetail = { name: n.name, role: n.role, api: n.api, p2p: n.p2p, process: "stopped", health: "stopped", hardware: cfg.resources, ...(cfg.logDir ? { logDir: join(dir, n.home, cfg.logDir) } : {}) };
   if (pid === undefined || !isAlive(pid)) return { detail: { ...base, reason: "the node process is not running" } };
   const running: NodeDetail = { ...base, pid, process: "running" };
   const at = Date.now();
   const [st, mt] = await Promise.allSettled([getJson<StatusJson>(`${n.api}/v1/status`), getText(`${n.api}/metrics`)]);
-  if (st.status === "rejected") return { detail: { ...running, health: "unreachable", reason: `the process runs but its API does not answer (${(st.reason as Error).message ?? String(st.reason)}); see its logs` } };
+  if (st.status === "rejected") {
+    const age = startedAt !== undefined ? at - startedAt : Infinity;
+    if (age < STARTING_MS) return { detail: { ...running, health: "starting", reason: `started ${Math.round(age / 1000)} s ago; its API is not up yet` } };
+    return { detail: { ...running, health: "unreachable", reason: `the process runs but its API does not answer (${(st.reason as Error).message ?? String(st.reason)}); see its logs` } };
+  }
   const s = st.value;
   const d: NodeDetail = {
     ...running,
@@ -194,7 +202,10 @@ export async function networkDetail(name: string, cpu: RateSampler): Promise<Net
   if (!findNetwork(name)) throw new CivitasError(ErrorCode.API_NOT_FOUND, `no network named '${name}' on this machine`, { field: "name", name });
   const { dir, info } = loadNetwork(name);
   const pids = new Map(readPids(dir).map((p) => [p.name, p.pid]));
-  const probed = await Promise.all(info.nodes.map((n) => probeNode(n, dir, pids.get(n.name), cpu)));
+  // pids.json is written when the nodes are spawned: its time is their start time.
+  const pidsFile = join(dir, PIDS_FILE);
+  const startedAt = existsSync(pidsFile) ? statSync(pidsFile).mtimeMs : undefined;
+  const probed = await Promise.all(info.nodes.map((n) => probeNode(n, dir, pids.get(n.name), startedAt, cpu)));
   const nodes = probed.map((p) => p.detail);
   const top = Math.max(-1, ...nodes.map((n) => n.height ?? -1));
   for (const n of nodes) {

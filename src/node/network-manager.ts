@@ -130,8 +130,9 @@ export type ExportTarget = "compose" | "systemd";
 
 /** Writes the deployment files of a network into `out` (which must be new or empty). */
 export async function exportNetwork(name: string, target: string, out: string): Promise<ExportResult> {
+  // The name first: it is checked against the registry before it names anything on disk.
+  const { dir, info } = loadNetwork(name);
   if (target !== "compose" && target !== "systemd") throw new CivitasError(ErrorCode.CONFIG_INVALID, `target must be compose or systemd, got '${target}'`, { field: "target" });
   if (existsSync(out) && readdirSync(out).length > 0) throw new CivitasError(ErrorCode.CONFIG_INVALID, `${out} is not empty; choose a new folder`, { field: "out" });
-  const { dir, info } = loadNetwork(name);
   return target === "compose" ? (await import("./export/compose.js")).exportCompose(dir, name, info, out) : (await import("./export/systemd.js")).exportSystemd(dir, name, info, out);
 }

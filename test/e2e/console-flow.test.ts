@@ -1,7 +1,7 @@
 /**
  * The operator's whole flow in a real browser (Debian's chromium via playwright-core), as issue 6
- * states it: `civitas console` with a temporary CIVITAS_HOME serves only the Networks page and
- * only on loopback; bad form input is refused under the input it concerns and creates nothing; a
+ * states it: `civitas console` with a temporary CIVITAS_HOME serves only the Networks page, only
+ * on loopback, and its API only with the session token of the link it printed; bad form input is refused under the input it concerns and creates nothing; a
  * 4-validator network is created and started from the form with a hardware profile, BFT timeouts
  * and accounts, and on its page its four nodes turn healthy with CPU, memory and store
  * shown against the profile; a transaction sent with the SDK (with the network's own key) is
@@ -34,7 +34,7 @@ import { Wallet } from "../../src/sdk/wallet.js";
 import { toHex } from "../../src/util/bytes.js";
 import { freePortRange } from "../../src/util/ports.js";
 import type { Proc } from "./helpers/proc-node.js";
-import { describeRun, freePort, getJson, killAll, runCli, spawnCli } from "./helpers/proc-node.js";
+import { describeRun, freePort, killAll, runCli, spawnCli } from "./helpers/proc-node.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const ARTIFACTS = join(REPO, "test-artifacts", "console-flow");
@@ -44,6 +44,10 @@ let root: string;
 let home: string;
 let consoleProc: Proc | undefined;
 let url: string;
+/** This console session's token, from the link `civitas console` printed. */
+let token: string;
+const manage = <T>(path: string): Promise<{ status: number; body: T }> =>
+  fetch(url + path, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) }).then(async (r) => ({ status: r.status, body: (await r.json()) as T }));
 let browser: Browser | undefined;
 let page: Page;
 let netDir: string;
@@ -76,7 +80,7 @@ before(
     home = join(root, "home");
     const port = await freePort();
     consoleProc = spawnCli(["console", "--port", String(port)], { env: { CIVITAS_HOME: home } });
-    url = (await consoleProc.waitFor(/Civitas console at (http:\/\/127\.0\.0\.1:\d+)\//, "stdout"))[1];
+    [, url, token] = await consoleProc.waitFor(/Civitas console at (http:\/\/127\.0\.0\.1:\d+)\/console\?token=([A-Za-z0-9_-]+)#\/networks/, "stdout");
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })).newPage();
     page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
@@ -108,10 +112,18 @@ after(async () => {
 });
 
 test("civitas console listens on loopback only, refuses other Host names, and serves only the Networks page", { timeout: 30_000 }, async () => {
+  // Without the session token (not the printed link): the page says how to get in, and lists nothing.
   const resp = await page.goto(`${url}/console`, { waitUntil: "load" });
   assert.equal(resp?.status(), 200, "GET /console (is the console built? npm run build)");
   assert.match(resp?.headers()["content-security-policy"] ?? "", /connect-src 'self'/);
+  await page.locator('[data-testid="error"][data-code="AUTH_REQUIRED"]').waitFor();
+  assert.match((await page.getByTestId("error").first().textContent()) ?? "", /open the link `civitas console` printed/);
+  assert.equal((await manage<unknown>("/v1/manage/networks")).status, 200, "the token printed works");
+  await shot("00-no-token");
+  // The printed link: the token is kept for this tab and removed from the address bar.
+  await page.goto(`${url}/console?token=${token}#/networks`, { waitUntil: "load" });
   await page.getByTestId("networks").getByText("No networks yet").waitFor();
+  assert.equal(new URL(page.url()).search, "");
   assert.equal(await page.getByTestId("top-status").getAttribute("data-state"), "manage");
   assert.equal(await page.getByRole("link", { name: "Explorer" }).count(), 0);
   // Another Host name (a DNS-rebinding page) is refused before any route runs.
@@ -151,7 +163,7 @@ test("bad form input is refused under the input it concerns and creates nothing"
   assert.match(await text("error-validators"), /tolerates no faulty validator/);
   assert.equal(await form.locator('input[name="validators"]').getAttribute("aria-invalid"), "true");
   assert.equal(await page.getByTestId("error-storageMiB").count(), 0);
-  const list = await getJson<{ networks: unknown[] }>(`${url}/v1/manage/networks`);
+  const list = await manage<{ networks: unknown[] }>("/v1/manage/networks");
   assert.deepEqual(list.body.networks, []);
   assert.equal(existsSync(join(home, "networks", "bad-input")), false);
   await shot("02-invalid-form");
@@ -334,13 +346,16 @@ test("on the network page: node1's logs are filtered, the deployment files downl
   await page.waitForFunction(() => document.querySelector('[data-testid="network-status"]')?.textContent === "stopped", undefined, { timeout: 40_000 });
   assert.deepEqual(await page.locator('[data-testid="node-table"] tbody tr').evaluateAll((rs) => rs.map((r) => r.getAttribute("data-health"))), ["stopped", "stopped", "stopped", "stopped"]);
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), "node process is gone");
-  const stoppedAt = await getJson<{ networks: Array<{ name: string }> }>(`${url}/v1/manage/networks`);
+  const stoppedAt = await manage<{ networks: Array<{ name: string }> }>("/v1/manage/networks");
   assert.deepEqual(stoppedAt.body.networks.map((n) => n.name), [NAME]);
   // A stopped node's logs still read from its files.
-  await logs.getByLabel("Keyword").fill("stopping");
+  await logs.getByLabel("Keyword").fill("node stopped");
   await logs.getByLabel("Source").selectOption("");
   await logs.getByRole("button", { name: "Filter" }).click();
-  await logs.locator('[data-testid="log-table"] tbody tr').first().waitFor();
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="network-logs"] [data-testid="log-table"] tbody tr')];
+    return rows.length > 0 && rows.every((r) => /node stopped/.test(r.textContent ?? ""));
+  });
   await shot("12-stopped");
 
   // Started again from its page, the same chain continues.
@@ -366,6 +381,7 @@ test("on the network page: node1's logs are filtered, the deployment files downl
 test("no page error or unexpected console error, and no refusal the flow did not provoke", () => {
   assert.deepEqual(problems, []);
   const expected = [
+    /^401 GET \/v1\/manage\/networks$/, // the console opened without the session token
     /^400 POST \/v1\/manage\/networks$/, // the refused form input
     /^404 GET \/v1\/manage\/networks$/, // a node's console asks whether it is served by `civitas console`
     /^404 GET \/v1\/explorer\/index\/status$/, // node0's explorer asks whether it has a PostgreSQL index

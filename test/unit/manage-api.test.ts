@@ -22,6 +22,8 @@ import { freePortRange } from "../../src/util/ports.js";
 
 const PORT = 8700;
 const HOST = `127.0.0.1:${PORT}`;
+const TOKEN = "t0ken-of-this-console-session";
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 let home: string;
 let saved: string | undefined;
 let app: FastifyInstance;
@@ -30,7 +32,7 @@ before(async () => {
   home = await mkdtemp(join(tmpdir(), "civitas-manage-"));
   saved = process.env.CIVITAS_HOME;
   process.env.CIVITAS_HOME = home;
-  app = await buildManageApi({ host: "127.0.0.1", port: PORT });
+  app = await buildManageApi({ host: "127.0.0.1", port: PORT, token: TOKEN });
 });
 
 after(async () => {
@@ -40,7 +42,7 @@ after(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-const json = { "content-type": "application/json", host: HOST };
+const json = { "content-type": "application/json", host: HOST, ...AUTH };
 
 test("foreign Host names and origins get 403, non-JSON POSTs 400, before any route runs", async () => {
   const rebound = await app.inject({ method: "GET", url: "/v1/manage/networks", headers: { host: `evil.example:${PORT}` } });
@@ -50,12 +52,27 @@ test("foreign Host names and origins get 403, non-JSON POSTs 400, before any rou
   assert.equal(otherPort.statusCode, 403);
   const cross = await app.inject({ method: "POST", url: "/v1/manage/networks/x/stop", headers: { ...json, origin: "https://evil.example" }, payload: "{}" });
   assert.equal(cross.statusCode, 403);
-  const form = await app.inject({ method: "POST", url: "/v1/manage/networks/x/stop", headers: { host: HOST, "content-type": "text/plain" }, payload: "x" });
+  const form = await app.inject({ method: "POST", url: "/v1/manage/networks/x/stop", headers: { host: HOST, ...AUTH, "content-type": "text/plain" }, payload: "x" });
   assert.equal(form.statusCode, 400);
   assert.equal(form.json().details.field, "content-type");
-  const ok = await app.inject({ method: "GET", url: "/v1/manage/networks", headers: { host: `localhost:${PORT}`, origin: `http://localhost:${PORT}` } });
+  const ok = await app.inject({ method: "GET", url: "/v1/manage/networks", headers: { host: `localhost:${PORT}`, origin: `http://localhost:${PORT}`, ...AUTH } });
   assert.equal(ok.statusCode, 200);
   assert.deepEqual(ok.json(), { networks: [] });
+});
+
+test("every /v1/manage request needs the session token; the console's static files do not", async () => {
+  for (const authorization of [undefined, "Bearer wrong-token-of-same-shape", `Bearer ${TOKEN}x`, TOKEN, `Basic ${TOKEN}`]) {
+    const r = await app.inject({ method: "GET", url: "/v1/manage/networks", headers: { host: HOST, ...(authorization ? { authorization } : {}) } });
+    assert.equal(r.statusCode, 401, String(authorization));
+    assert.equal(r.json().code, "AUTH_REQUIRED");
+    assert.match(r.json().message, /open the link `civitas console` printed/);
+  }
+  const post = await app.inject({ method: "POST", url: "/v1/manage/networks", headers: { host: HOST, "content-type": "application/json" }, payload: JSON.stringify({ version: 1, name: "sneaky", nodes: { validators: 4 } }) });
+  assert.equal(post.statusCode, 401);
+  assert.equal(existsSync(join(home, "networks")), false, "nothing created without the token");
+  const page = await app.inject({ method: "GET", url: "/console", headers: { host: HOST } });
+  assert.notEqual(page.statusCode, 401);
+  await assert.rejects(buildManageApi({ host: "127.0.0.1", port: PORT, token: "short" }), /16-128 base64url/);
 });
 
 test("a bad spec is refused with 400 and its field, and nothing is recorded", async () => {
@@ -84,13 +101,17 @@ test("a good spec is recorded and listed as stopped; start/stop of an unknown ne
   const again = await app.inject({ method: "POST", url: "/v1/manage/networks", headers: json, payload: JSON.stringify(spec) });
   assert.equal(again.statusCode, 400);
   assert.equal(again.json().details.field, "name");
-  const list = (await app.inject({ method: "GET", url: "/v1/manage/networks", headers: { host: HOST } })).json() as { networks: Array<{ name: string; status: string; apis: string[] }> };
+  const list = (await app.inject({ method: "GET", url: "/v1/manage/networks", headers: { host: HOST, ...AUTH } })).json() as { networks: Array<{ name: string; status: string; apis: string[] }> };
   assert.deepEqual(list.networks.map((n) => [n.name, n.status, n.apis]), [["solo-one", "stopped", [`http://127.0.0.1:${base}`]]]);
-  for (const what of ["start", "stop"]) {
+  for (const what of ["start", "stop", "delete", "export"]) {
     const u = await app.inject({ method: "POST", url: `/v1/manage/networks/nope/${what}`, headers: json, payload: "{}" });
-    assert.equal(u.statusCode, 400);
+    assert.equal(u.statusCode, 404, what);
     assert.match(u.json().message, /no network named 'nope'/);
   }
+  // A name that is not a network name never reaches the disk: 400 from the registry's check.
+  const traversal = await app.inject({ method: "POST", url: `/v1/manage/networks/..%2F..%2Fetc/export`, headers: json, payload: JSON.stringify({ target: "compose" }) });
+  assert.equal(traversal.statusCode, 400);
+  assert.match(traversal.json().message, /is not a network name/);
   const stopIdle = await app.inject({ method: "POST", url: "/v1/manage/networks/solo-one/stop", headers: json, payload: "{}" });
   assert.equal(stopIdle.statusCode, 200);
   assert.deepEqual(stopIdle.json(), { name: "solo-one", status: "stopped", stopped: [], killed: 0 });
@@ -101,7 +122,7 @@ test("a stopped network's page: nodes stopped with their hardware profile, accou
   const spec = { version: 1, name: "pair", consensus: { algorithm: "bft", allowNoFaultTolerance: true }, nodes: { validators: 2, hardware: { cpus: 1, memoryMiB: 640, storageMiB: 3072 } }, ports: { apiBase: base, p2pBase: base + 2 }, accounts: [{ name: "zeta" }, { name: "alice", balance: "5" }] };
   const r = await app.inject({ method: "POST", url: "/v1/manage/networks", headers: json, payload: JSON.stringify(spec) });
   assert.equal(r.statusCode, 201, r.body);
-  const d = (await app.inject({ method: "GET", url: "/v1/manage/networks/pair", headers: { host: HOST } })).json() as {
+  const d = (await app.inject({ method: "GET", url: "/v1/manage/networks/pair", headers: { host: HOST, ...AUTH } })).json() as {
     status: string;
     consensus: string;
     faultTolerance: number;
@@ -123,7 +144,7 @@ test("a stopped network's page: nodes stopped with their hardware profile, accou
   );
   assert.deepEqual(d.nodes[0].hardware, { cpus: 1, memoryMiB: 640, storageMiB: 3072 });
   assert.match(d.nodes[0].reason, /not running/);
-  const unknown = await app.inject({ method: "GET", url: "/v1/manage/networks/nope", headers: { host: HOST } });
+  const unknown = await app.inject({ method: "GET", url: "/v1/manage/networks/nope", headers: { host: HOST, ...AUTH } });
   assert.equal(unknown.statusCode, 404);
   assert.equal(unknown.json().code, "API_NOT_FOUND");
 });
@@ -136,9 +157,9 @@ test("a node's log files are read from its home and filtered by level, keyword a
   writeFileSync(join(nodeHome, "logs", "node.1.log"), line(30, 1000, "node", "node started") + line(40, 1100, "node", "peer down"));
   writeFileSync(join(nodeHome, "logs", "node.2.log"), line(30, 1300, "node", "block committed"));
   writeFileSync(join(nodeHome, "logs", "system.1.log"), line(30, 1200, "system", "monitoring started"));
-  writeFileSync(join(nodeHome, "node.log"), line(30, 1300, "node", "block committed") + "Error: disk I/O failed\n    at Chain.commit (chain.js:1:1)\n");
+  writeFileSync(join(nodeHome, "node.log"), "node node1 serving http://127.0.0.1:1\nnull\n" + line(30, 1300, "node", "block committed") + "Error: disk I/O failed\n    at Chain.commit (chain.js:1:1)\n");
   const get = async (q: string): Promise<{ status: number; body: { code?: string; entries: Array<{ source: string; level: string; msg: string; time: number }> } }> => {
-    const res = await app.inject({ method: "GET", url: `/v1/manage/networks/pair/nodes/node1/logs${q}`, headers: { host: HOST } });
+    const res = await app.inject({ method: "GET", url: `/v1/manage/networks/pair/nodes/node1/logs${q}`, headers: { host: HOST, ...AUTH } });
     return { status: res.statusCode, body: res.json() };
   };
   const all = await get("");
@@ -153,11 +174,19 @@ test("a node's log files are read from its home and filtered by level, keyword a
       ["system", "monitoring started"],
       ["node", "peer down"],
       ["node", "node started"],
+      // Printed before any timed line: placed first in time, and a JSON `null` is text like any other.
+      ["process", "null"],
+      ["process", "node node1 serving http://127.0.0.1:1"],
     ],
   );
   assert.deepEqual((await get("?level=warn&source=node")).body.entries.map((e) => e.msg), ["peer down"]);
   assert.deepEqual((await get("?keyword=MONITORING")).body.entries.map((e) => e.msg), ["monitoring started"]);
   assert.deepEqual((await get("?source=process&keyword=disk")).body.entries.map((e) => e.msg), ["Error: disk I/O failed"]);
+  // The crash is what filtering for errors is for.
+  assert.deepEqual((await get("?level=error")).body.entries.map((e) => [e.source, e.level, e.msg]), [
+    ["process", "error", "at Chain.commit (chain.js:1:1)"],
+    ["process", "error", "Error: disk I/O failed"],
+  ]);
   assert.equal((await get("?limit=2")).body.entries.length, 2);
   for (const [q, param] of [
     ["?level=loud", "level"],
@@ -168,7 +197,7 @@ test("a node's log files are read from its home and filtered by level, keyword a
     assert.equal(bad.status, 400, q);
     assert.equal((bad.body as unknown as { details: { param: string } }).details.param, param);
   }
-  const noNode = await get("").then(async () => app.inject({ method: "GET", url: "/v1/manage/networks/pair/nodes/node7/logs", headers: { host: HOST } }));
+  const noNode = await get("").then(async () => app.inject({ method: "GET", url: "/v1/manage/networks/pair/nodes/node7/logs", headers: { host: HOST, ...AUTH } }));
   assert.equal(noNode.statusCode, 404);
   assert.match(noNode.json().message, /has no node 'node7' \(it has node0, node1\)/);
 });
@@ -197,12 +226,12 @@ test("delete needs the name repeated; then the folder and the record are gone", 
     assert.equal(r.json().details.field, "confirm");
     assert.ok(existsSync(join(dir, "network.json")), "nothing removed");
   }
-  const form = await app.inject({ method: "POST", url: "/v1/manage/networks/pair/delete", headers: { host: HOST, "content-type": "text/plain" }, payload: "pair" });
+  const form = await app.inject({ method: "POST", url: "/v1/manage/networks/pair/delete", headers: { host: HOST, ...AUTH, "content-type": "text/plain" }, payload: "pair" });
   assert.equal(form.statusCode, 400);
   const ok = await app.inject({ method: "POST", url: "/v1/manage/networks/pair/delete", headers: json, payload: JSON.stringify({ confirm: "pair" }) });
   assert.equal(ok.statusCode, 200, ok.body);
   assert.equal(ok.json().deleted, true);
   assert.equal(existsSync(dir), false);
-  const list = (await app.inject({ method: "GET", url: "/v1/manage/networks", headers: { host: HOST } })).json() as { networks: Array<{ name: string }> };
+  const list = (await app.inject({ method: "GET", url: "/v1/manage/networks", headers: { host: HOST, ...AUTH } })).json() as { networks: Array<{ name: string }> };
   assert.deepEqual(list.networks.map((n) => n.name), ["solo-one"]);
 });

@@ -41,13 +41,35 @@ function unreachable(e: unknown): never {
   throw new ApiFailure(0, timeout ? "TIMEOUT" : "UNREACHABLE", timeout ? "the node did not answer in time" : "the node cannot be reached (stopped, or the network is down)");
 }
 
+const TOKEN_KEY = "civitas-manage-token";
+
+/**
+ * The session token of `civitas console` (its printed link ends in `?token=…`): taken from the
+ * URL once, kept in this tab's sessionStorage, and removed from the address bar and history.
+ */
+export function manageToken(): string | undefined {
+  const u = new URL(location.href);
+  const t = u.searchParams.get("token");
+  if (t) {
+    sessionStorage.setItem(TOKEN_KEY, t);
+    u.searchParams.delete("token");
+    history.replaceState(null, "", u.pathname + u.search + u.hash);
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+}
+
+/** Headers of a management request: JSON body and the session token. */
+export function manageHeaders(json: boolean): Record<string, string> {
+  const t = manageToken();
+  return { ...(json ? { "content-type": "application/json" } : {}), ...(t ? { authorization: `Bearer ${t}` } : {}) };
+}
+
 /** GET (or another method) of a JSON route, signed when a wallet is given. */
 export async function api<T>(path: string, o: { wallet?: Wallet; method?: string; body?: unknown; timeoutMs?: number } = {}): Promise<T> {
   const init: RequestInit = { method: o.method ?? "GET", signal: AbortSignal.timeout(o.timeoutMs ?? TIMEOUT_MS) };
-  if (o.body !== undefined) {
-    init.body = JSON.stringify(o.body);
-    init.headers = { "content-type": "application/json" };
-  }
+  if (path.startsWith("/v1/manage/")) init.headers = manageHeaders(o.body !== undefined);
+  else if (o.body !== undefined) init.headers = { "content-type": "application/json" };
+  if (o.body !== undefined) init.body = JSON.stringify(o.body);
   try {
     const res = o.wallet ? await signedFetch(o.wallet, location.origin + path, init) : await fetch(path, init);
     return await decode<T>(res);

@@ -184,6 +184,9 @@ export class IndexProxy {
    * CHECK_EVERY_MS, one at a time) before forwarding anything else.
    */
   async status(): Promise<Record<string, unknown>> {
+    // Until this check passes again, every forward re-checks: a failed check must not leave the
+    // previous success standing for the rest of CHECK_EVERY_MS.
+    this.checkedAt = -Infinity;
     const a = await this.get("/status");
     const st = this.expectOk(a) as { chainId?: unknown; height?: unknown; hash?: unknown };
     if (typeof st !== "object" || st === null || !("chainId" in st) || !("height" in st)) throw unavailable("not-an-indexer", "api.indexerUrl answered /v1/indexer/status without chainId and height: it does not look like a civitas indexer");

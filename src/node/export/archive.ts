@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "tar";
-import { exportNetwork } from "../network-manager.js";
+import { CivitasError, ErrorCode } from "../../util/errors.js";
+import { exportNetwork, loadNetwork } from "../network-manager.js";
 
 export interface ExportArchive {
   fileName: string;
@@ -17,6 +18,9 @@ export interface ExportArchive {
 }
 
 export async function exportArchive(name: string, target: string): Promise<ExportArchive> {
+  // Checked before the name and target become part of a path.
+  loadNetwork(name);
+  if (target !== "compose" && target !== "systemd") throw new CivitasError(ErrorCode.CONFIG_INVALID, `target must be compose or systemd, got '${target}'`, { field: "target" });
   const tmp = mkdtempSync(join(tmpdir(), "civitas-export-"));
   try {
     const top = `${name}-${target}`;

@@ -37,7 +37,7 @@ export function Logs({ wallet, setWallet, suite }: { wallet?: Wallet; setWallet:
 }
 
 /** Filters and the table of lines from `path` (a /v1/logs-shaped route), refreshed every few seconds. */
-export function LogView({ path, wallet, sources, refusedTitle, children }: { path: string; wallet?: Wallet; sources: string[]; refusedTitle: string; children?: ReactNode }): ReactNode {
+export function LogView({ path, wallet, sources, refusedTitle, emptyText, children }: { path: string; wallet?: Wallet; sources: string[]; refusedTitle: string; emptyText?: string; children?: ReactNode }): ReactNode {
   const [filter, setFilter] = useState({ level: "info", source: "", keyword: "" });
   const [draft, setDraft] = useState(filter);
   const [entries, setEntries] = useState<Entry[]>();
@@ -121,7 +121,7 @@ export function LogView({ path, wallet, sources, refusedTitle, children }: { pat
         ) : !entries ? (
           <Loading what="log lines" />
         ) : entries.length === 0 ? (
-          <Empty>No line matches these filters among the node's recent lines.</Empty>
+          <Empty>{emptyText ?? "No line matches these filters among the node's recent lines."}</Empty>
         ) : (
           <div className="table-wrap">
             <table data-testid="log-table">

@@ -8,7 +8,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ReactNode } from "react";
-import { api, ApiFailure } from "../api.js";
+import { api, ApiFailure, manageHeaders } from "../api.js";
 import { go } from "../router.js";
 import { ago, bytes, Card, Empty, ErrorBox, Facts, Loading, num } from "../ui.js";
 import { Ring } from "../ring.js";
@@ -133,7 +133,7 @@ function ExportButtons({ name, onError }: { name: string; onError: (e: unknown) 
     setBusy(target);
     setDone(undefined);
     try {
-      const res = await fetch(`/v1/manage/networks/${encodeURIComponent(name)}/export`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ target }), signal: AbortSignal.timeout(60_000) });
+      const res = await fetch(`/v1/manage/networks/${encodeURIComponent(name)}/export`, { method: "POST", headers: manageHeaders(true), body: JSON.stringify({ target }), signal: AbortSignal.timeout(60_000) });
       if (!res.ok) {
         const b = (await res.json().catch(() => ({}))) as { code?: string; message?: string; details?: unknown };
         throw new ApiFailure(res.status, b.code ?? `HTTP_${res.status}`, b.message ?? res.statusText, b.details);
@@ -165,11 +165,12 @@ function ExportButtons({ name, onError }: { name: string; onError: (e: unknown) 
           Downloaded {done}
         </span>
       )}
+      <span className="hint">The archive holds the network&apos;s passphrase and private keys: keep it as you keep the keys.</span>
     </>
   );
 }
 
-function DeleteBox({ name, onError }: { name: string; onError: (e: unknown) => void }): ReactNode {
+function DeleteBox({ name, onError, onDeleting }: { name: string; onError: (e: unknown) => void; onDeleting: (on: boolean) => void }): ReactNode {
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState("");
   const [busy, setBusy] = useState(false);
@@ -181,10 +182,13 @@ function DeleteBox({ name, onError }: { name: string; onError: (e: unknown) => v
     );
   const run = async (): Promise<void> => {
     setBusy(true);
+    // The page stops polling the network (and its logs) that is about to disappear.
+    onDeleting(true);
     try {
       await api(`/v1/manage/networks/${encodeURIComponent(name)}/delete`, { method: "POST", body: { confirm: typed }, timeoutMs: 30_000 });
       go("networks");
     } catch (e) {
+      onDeleting(false);
       onError(e);
       setBusy(false);
     }
@@ -214,9 +218,16 @@ export function NetworkDetail({ name }: { name: string }): ReactNode {
   const ring = useRef(new Ring<NetSample>(SAMPLES));
   const [samples, setSamples] = useState<readonly NetSample[]>([]);
 
+  // Only the newest poll may set the page (an older answer can arrive last), and none once a delete began.
+  const seq = useRef(0);
+  const [deleting, setDeleting] = useState(false);
+  const deletingRef = useRef(false);
   const load = useCallback(async (): Promise<void> => {
+    if (deletingRef.current) return;
+    const mine = ++seq.current;
     try {
       const next = await api<Detail>(`/v1/manage/networks/${encodeURIComponent(name)}`);
+      if (mine !== seq.current || deletingRef.current) return;
       setD(next);
       setError(undefined);
       const nodes: NetSample["nodes"] = {};
@@ -224,9 +235,14 @@ export function NetworkDetail({ name }: { name: string }): ReactNode {
       ring.current.push({ at: Date.now(), nodes });
       setSamples(ring.current.toArray().slice());
     } catch (e) {
+      if (mine !== seq.current || deletingRef.current) return;
       setError(e);
     }
   }, [name]);
+  const startDelete = (on: boolean): void => {
+    deletingRef.current = on;
+    setDeleting(on);
+  };
 
   useEffect(() => {
     void load();
@@ -293,7 +309,7 @@ export function NetworkDetail({ name }: { name: string }): ReactNode {
             )}
             <ExportButtons name={d.name} onError={setActionError} />
           </p>
-          <DeleteBox name={d.name} onError={setActionError} />
+          <DeleteBox name={d.name} onError={setActionError} onDeleting={startDelete} />
         </Card>
         <Card title="Platform" testid="network-platform">
           {!p ? (
@@ -327,8 +343,10 @@ export function NetworkDetail({ name }: { name: string }): ReactNode {
       <Card title="Node logs" wide testid="network-logs">
         {node === undefined ? (
           <Empty>This network has no nodes.</Empty>
+        ) : deleting ? (
+          <Empty>Deleting the network…</Empty>
         ) : (
-          <LogView path={`/v1/manage/networks/${encodeURIComponent(d.name)}/nodes/${encodeURIComponent(node)}/logs`} sources={LOG_SOURCES} refusedTitle="Cannot read the logs">
+          <LogView path={`/v1/manage/networks/${encodeURIComponent(d.name)}/nodes/${encodeURIComponent(node)}/logs`} sources={LOG_SOURCES} refusedTitle="Cannot read the logs" emptyText="No line matches these filters in this node's log files (a node that never ran has none yet).">
             <label>
               Node{" "}
               <select aria-label="Node" value={node} onChange={(e) => setLogNode(e.target.value)}>

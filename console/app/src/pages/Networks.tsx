@@ -7,7 +7,7 @@
  */
 import { useCallback, useEffect, useState } from "react";
 import type { FormEvent, ReactNode } from "react";
-import { api, ApiFailure } from "../api.js";
+import { api, ApiFailure, manageHeaders } from "../api.js";
 import { Card, Empty, ErrorBox, Loading } from "../ui.js";
 
 const POLL_MS = 2_000;
@@ -399,11 +399,15 @@ export function Networks(): ReactNode {
   );
 }
 
-/** True when this page was served by `civitas console` (its management API answers). */
+/**
+ * True when this page was served by `civitas console`: its management API answers, or refuses
+ * for want of the session token (401; the Networks page then says how to get it). A node has no
+ * such route (404).
+ */
 export async function probeManage(): Promise<boolean> {
   try {
-    const r = await fetch("/v1/manage/networks", { signal: AbortSignal.timeout(3_000) });
-    return r.ok;
+    const r = await fetch("/v1/manage/networks", { headers: manageHeaders(false), signal: AbortSignal.timeout(3_000) });
+    return r.ok || r.status === 401;
   } catch {
     return false;
   }
