@@ -155,7 +155,7 @@ function fieldErrors(e: ApiFailure): Partial<Record<keyof Form, string>> {
   return out;
 }
 
-function CreateForm({ onCreated }: { onCreated: () => void }): ReactNode {
+function CreateForm({ onCreated, onStarting }: { onCreated: () => void; onStarting: (name: string | undefined) => void }): ReactNode {
   const [f, setF] = useState<Form>(EMPTY);
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<Partial<Record<keyof Form, string>>>({});
@@ -178,6 +178,8 @@ function CreateForm({ onCreated }: { onCreated: () => void }): ReactNode {
       onCreated();
       if (f.startNow) {
         setDone(`${created}; starting its nodes…`);
+        // The list's buttons wait for this start too: a second start would be refused as busy.
+        onStarting(r.name);
         try {
           await api(`/v1/manage/networks/${encodeURIComponent(r.name)}/start`, { method: "POST", body: {}, timeoutMs: START_TIMEOUT_MS });
           setDone(`${created} and started it.`);
@@ -185,6 +187,7 @@ function CreateForm({ onCreated }: { onCreated: () => void }): ReactNode {
           setDone(`${created}, but it did not start (see why above); fix that and start it from the list.`);
           setStartFailure(e);
         }
+        onStarting(undefined);
         onCreated();
       } else setDone(`${created}; start it from the list.`);
     } catch (e) {
@@ -393,7 +396,7 @@ export function Networks(): ReactNode {
         )}
       </Card>
       <Card title="Create a network" wide testid="create-card">
-        <CreateForm onCreated={() => void load()} />
+        <CreateForm onCreated={() => void load()} onStarting={setBusy} />
       </Card>
     </>
   );
