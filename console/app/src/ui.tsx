@@ -82,6 +82,17 @@ export function Hash({ value, to }: { value: string; to?: string }): ReactNode {
   );
 }
 
+/** An event's accounts, one link to the explorer's account view per line. */
+export function AccountLinks({ accounts }: { accounts: string[] }): ReactNode {
+  return accounts.map((a) => (
+    <div key={a}>
+      <a className="mono" href={`#/explorer/account/${a}`}>
+        {a}
+      </a>
+    </div>
+  ));
+}
+
 export const fmtTime = (ms: number): string => new Date(ms).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, " UTC");
 
 export function ago(ms: number, now = Date.now()): string {

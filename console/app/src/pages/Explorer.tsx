@@ -15,7 +15,7 @@ import type { AccountJson, AccountTxs, BlockJson, Header, TxJson } from "../api.
 import { useIndex } from "../indexer-api.js";
 import type { Live } from "../live.js";
 import { go } from "../router.js";
-import { ago, Card, Empty, ErrorBox, Facts, fmtTime, Hash, json, Loading, num } from "../ui.js";
+import { AccountLinks, ago, Card, Empty, ErrorBox, Facts, fmtTime, Hash, json, Loading, num } from "../ui.js";
 import type { Row } from "../ui.js";
 import { IndexAccountHistory, IndexBadge, IndexEvents, IndexSearch } from "./ExplorerIndex.js";
 
@@ -287,13 +287,7 @@ function TxView({ hash, suite }: { hash: string; suite?: string }): ReactNode {
                           {e.module}.{e.type}
                         </td>
                         <td>
-                          {e.accounts.map((a) => (
-                            <div key={a}>
-                              <a className="mono" href={`#/explorer/account/${a}`}>
-                                {a}
-                              </a>
-                            </div>
-                          ))}
+                          <AccountLinks accounts={e.accounts} />
                         </td>
                         <td>
                           <pre>{json(e.attrs)}</pre>

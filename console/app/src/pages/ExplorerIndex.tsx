@@ -9,7 +9,7 @@ import type { FormEvent, ReactNode } from "react";
 import { indexApi, nextPage } from "../indexer-api.js";
 import type { IndexAccount, IndexEvent, IndexSearchResult, IndexState, IndexTx } from "../indexer-api.js";
 import { go } from "../router.js";
-import { ago, Card, Empty, ErrorBox, Facts, fmtTime, Hash, json, Loading, num } from "../ui.js";
+import { AccountLinks, ago, Card, Empty, ErrorBox, Facts, fmtTime, Hash, json, Loading, num } from "../ui.js";
 
 export const HISTORY_PAGE = 20;
 export const EVENTS_PAGE = 20;
@@ -369,13 +369,7 @@ function EventList({ type, from }: { type: string; from?: string }): ReactNode {
                       <Hash value={e.txHash} to={`#/explorer/tx/${e.txHash}`} />
                     </td>
                     <td>
-                      {e.accounts.map((a) => (
-                        <div key={a}>
-                          <a className="mono" href={`#/explorer/account/${a}`}>
-                            {a}
-                          </a>
-                        </div>
-                      ))}
+                      <AccountLinks accounts={e.accounts} />
                     </td>
                     <td>
                       <pre>{json(e.attrs)}</pre>
