@@ -25,6 +25,7 @@ export {
 } from "./proofs.js";
 export type { HexInclusionProof, HexConsistencyProof, SmtProof } from "./proofs.js";
 export { LightClient, LightClientError, LIGHT_CLIENT_BATCH } from "./light-client.js";
+export { LightClientResolver } from "../identity/light-resolver.js";
 export type { TrustedCheckpoint, LightClientOptions, LightClientCheck, VerifiedHeader, VerifiedTx, VerifiedState, VerifiedQuery, SyncResult } from "./light-client.js";
 export * from "./credentials.js";
 export { requestTimestamp, getTsaCertificates } from "./tsa.js";

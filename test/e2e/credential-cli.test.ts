@@ -1,7 +1,9 @@
 /**
  * `civitas credential` as a user runs it, against a real node process: an issuer DID, its
  * registration and status list set up through `civitas tx send`; then issue, verify (ok),
- * revoke, verify again (CREDENTIAL_REVOKED, exit 4), and the errors of each command.
+ * revoke, verify again (CREDENTIAL_REVOKED, exit 4), and the errors of each command; verify
+ * --genesis, which proves every record it reads with a light client (a node that hides a
+ * revocation is caught).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,7 +11,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decryptKey, loadKeyFile } from "../../src/crypto/keystore.js";
-import { CivitasClient, Wallet, issueCredentialWithNode, revokeCredential, verifyCredentialWithNode } from "../../src/sdk/index.js";
+import { CivitasClient, LightClient, LightClientError, LightClientResolver, Wallet, issueCredentialWithNode, revokeCredential, verifyCredentialWithNode } from "../../src/sdk/index.js";
+import { verifyCredential } from "../../src/identity/index.js";
 import { isCivitasError } from "../../src/util/errors.js";
 import type { Proc, RunResult } from "./helpers/proc-node.js";
 import { describeRun, freePort, killAll, runCli, startNode } from "./helpers/proc-node.js";
@@ -23,6 +26,7 @@ let node: Proc | undefined;
 let g: string[];
 let url: string;
 let keysDir: string;
+let home: string;
 const env = { CIVITAS_PASSPHRASE: PASS };
 
 async function cli(args: string[], expectCode: number, extraEnv: Record<string, string> = {}): Promise<RunResult> {
@@ -54,7 +58,7 @@ before(async () => {
     assert.equal(r.code, 0, describeRun(["keys", "new", name], r));
     made[name] = JSON.parse(r.stdout) as { address: string; publicKey: string };
   }
-  const home = join(root, "node");
+  home = join(root, "node");
   const port = await freePort();
   const balances = Object.values(made).flatMap((k) => ["--balance", `${k.address}=1000000000`]);
   const init = await runCli(["init", "--home", home, "--chain-id", CHAIN, "--api-port", String(port), "--block-interval-ms", "50", "--authority", made.authority.address, ...balances], { env });
@@ -78,7 +82,7 @@ test("credential commands have --help listing their options", async () => {
   for (const [cmd, expected] of [
     [["credential"], ["issue", "verify", "revoke", "show"]],
     [["credential", "issue"], ["--issuer <did>", "--key <name>", "--type <type>", "--subject <did>", "--claims <json|@file>", "--valid-until <time>", "--status-list <id>", "--status-index <n>", "-o, --output <file>"]],
-    [["credential", "verify"], ["<file>", "--at <time>", "--type <type>", "--no-status"]],
+    [["credential", "verify"], ["<file>", "--at <time>", "--type <type>", "--no-status", "--genesis <file>"]],
     [["credential", "revoke"], ["<file>", "--key <name>", "--reason <text>"]],
   ] as Array<[string[], string[]]>) {
     const r = await cli([...cmd, "--help"], 0);
@@ -127,6 +131,39 @@ test("issue, verify ok, revoke, verify fails with CREDENTIAL_REVOKED and exit 4"
   await cli(["credential", "verify", file, "--no-status"], 0);
   // Revocation is irreversible and one-shot: a second revoke is refused by the module.
   await cli(["credential", "revoke", file, "--key", "issuer"], 3);
+});
+
+test("verify --genesis proves every record with a light client; a node hiding the revocation is caught, not believed", async () => {
+  const file = join(root, "alice.jwt");
+  const genesis = join(home, "genesis.json");
+  // The revoked credential of the previous test: revoked according to proved state too.
+  const revoked = json<{ valid: boolean; error: { code: string } }>(await cli(["--json", "credential", "verify", file, "--genesis", genesis], 4));
+  assert.deepEqual([revoked.valid, revoked.error.code], [false, "CREDENTIAL_REVOKED"]);
+  const ok = json<{ valid: boolean; provedAtHeight: number }>(await cli(["--json", "credential", "verify", file, "--genesis", genesis, "--no-status"], 0));
+  assert.equal(ok.valid, true);
+  assert.ok(ok.provedAtHeight > 0, JSON.stringify(ok));
+  const human = await cli(["credential", "verify", file, "--genesis", genesis, "--no-status"], 0);
+  assert.match(human.stdout, /proved\s+every record against the light-client-verified header at height \d+/);
+
+  // A node that hides the revocation: it answers the status list's chunks as all zero.
+  const genesisText = await readFile(genesis, "utf8");
+  const lying: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    const u = new URL(String(input instanceof Request ? input.url : input));
+    const key = u.searchParams.get("key") ?? "";
+    if (!(u.pathname === "/v1/proofs/state" && key.startsWith("identity/slist/") && key.split("/").length > 4)) return res;
+    const body = (await res.json()) as { value: string | null; proof: { value: string | null } };
+    if (body.value) body.value = body.proof.value = "00".repeat(body.value.length / 2);
+    return new Response(JSON.stringify(body), { status: res.status, headers: { "content-type": "application/json" } });
+  };
+  const jwt = (await readFile(file, "utf8")).trim();
+  const lc = LightClient.fromGenesis(new CivitasClient(url, { fetch: lying }), genesisText);
+  await assert.rejects(verifyCredential(jwt, { resolver: new LightClientResolver(lc) }), (e: unknown) => e instanceof LightClientError && e.check === "stateProof");
+  // The honest node, proved, still says revoked.
+  const honest = new LightClientResolver(LightClient.fromGenesis(new CivitasClient(url), genesisText));
+  await assert.rejects(verifyCredential(jwt, { resolver: honest }), (e: unknown) => isCivitasError(e) && e.code === "CREDENTIAL_REVOKED");
+  // A DID that does not exist is proved absent.
+  await assert.rejects(honest.resolveDid(`did:civitas:${CHAIN}:nobody`), (e: unknown) => isCivitasError(e) && e.code === "DID_NOT_FOUND");
 });
 
 test("issue refuses what would never verify; verify names the failure", async () => {

@@ -9,7 +9,9 @@ import type { Command } from "commander";
 import { getNodeSuite } from "../../crypto/node-suites.js";
 import type { VerifiedCredential } from "../../identity/index.js";
 import { NodeApiResolver, credentialTypes, decodeCredentialUnverified, issueCredential, keyIdFor, verifyCredential, verifyCredentialSignature } from "../../identity/index.js";
+import { LightClientResolver } from "../../identity/light-resolver.js";
 import { revocationCall } from "../../sdk/credentials.js";
+import { LightClient } from "../../sdk/light-client.js";
 import { Wallet } from "../../sdk/wallet.js";
 import { CivitasError, ErrorCode, isCivitasError } from "../../util/errors.js";
 import { client, globals } from "../context.js";
@@ -146,7 +148,8 @@ export function credentialCommand(program: Command): void {
     .option("--at <time>", "verify as of this ISO 8601 time (default: now)")
     .option("--type <type>", "also require this credential type")
     .option("--no-status", "skip the revocation check")
-    .action(async (file: string, o: { at?: string; type?: string; status: boolean }, cmd: Command) => {
+    .option("--genesis <file>", "do not trust the node: prove every record read (DID document, issuer entry, status list) against headers a light client verifies from this genesis.json")
+    .action(async (file: string, o: { at?: string; type?: string; status: boolean; genesis?: string }, cmd: Command) => {
       const g = globals(cmd);
       let jwt: string;
       let now: number;
@@ -157,8 +160,10 @@ export function credentialCommand(program: Command): void {
         fail(e);
       }
       try {
-        const v = await verifyCredential(jwt, { resolver: new NodeApiResolver(client(g)), now, checkStatus: o.status, ...(o.type !== undefined ? { expectedType: o.type } : {}) });
-        print(g, { valid: true, issuer: v.issuer, subject: v.subject, kid: v.kid, types: v.types, trustedTypes: v.trustedTypes, status: v.status ?? null, verifiedAt: new Date(now).toISOString(), credential: v.credential }, () => summary(v));
+        const resolver = o.genesis !== undefined ? new LightClientResolver(LightClient.fromGenesis(client(g), readText(o.genesis, "--genesis file"))) : new NodeApiResolver(client(g));
+        const v = await verifyCredential(jwt, { resolver, now, checkStatus: o.status, ...(o.type !== undefined ? { expectedType: o.type } : {}) });
+        const proved = resolver instanceof LightClientResolver ? { provedAtHeight: resolver.provedAt ?? null } : {};
+        print(g, { valid: true, issuer: v.issuer, subject: v.subject, kid: v.kid, types: v.types, trustedTypes: v.trustedTypes, status: v.status ?? null, verifiedAt: new Date(now).toISOString(), ...proved, credential: v.credential }, () => summary(v) + (resolver instanceof LightClientResolver ? `\n  proved   every record against the light-client-verified header at height ${resolver.provedAt}` : ""));
       } catch (e) {
         if (!isCivitasError(e) || !VERDICT_CODES.has(e.code)) fail(e);
         if (g.json) print(g, { valid: false, error: e.toJSON() }, () => "");
