@@ -37,6 +37,13 @@ export interface Genesis {
    * Absent on chains without trusted time; the authority may add roots later (proof.addTsaRoot).
    */
   tsaRoots?: string[];
+  /**
+   * Per-module parameters that are consensus rules of this chain (e.g. `{proof: {maxTsaSkewMs:
+   * 300000}}`), positive integers by name. The genesis checks their shape; each module checks
+   * its own names and values when the chain's modules are built (modules/index.ts). Absent =
+   * every module's documented defaults.
+   */
+  moduleParams?: Record<string, Record<string, number>>;
 }
 
 const MAX_TSA_ROOTS = 16;
@@ -75,7 +82,7 @@ function int(o: Record<string, unknown>, field: string, min: number, max: number
 export function parseGenesis(input: unknown): Genesis {
   if (input === null || typeof input !== "object" || Array.isArray(input)) bad("", "expected a JSON object");
   const o = input as Record<string, unknown>;
-  const known = new Set(["chainId", "genesisTime", "cryptoSuite", "consensus", "blockIntervalMs", "createEmptyBlocks", "maxBlockBytes", "maxBlockTxs", "maxBlockGas", "maxTxBytes", "maxTxGas", "maxTxExpiryMs", "protocolVersion", "authority", "validators", "balances", "tsaRoots"]);
+  const known = new Set(["chainId", "genesisTime", "cryptoSuite", "consensus", "blockIntervalMs", "createEmptyBlocks", "maxBlockBytes", "maxBlockTxs", "maxBlockGas", "maxTxBytes", "maxTxGas", "maxTxExpiryMs", "protocolVersion", "authority", "validators", "balances", "tsaRoots", "moduleParams"]);
   for (const k of Object.keys(o)) if (!known.has(k)) bad(k, "unknown field");
   if (typeof o.chainId !== "string" || !CHAIN_ID.test(o.chainId)) bad("chainId", "expected 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit");
   const cryptoSuite = (o.cryptoSuite ?? GENESIS_DEFAULTS.cryptoSuite) as SuiteId;
@@ -124,6 +131,23 @@ export function parseGenesis(input: unknown): Genesis {
       return pem;
     });
   }
+  let moduleParams: Record<string, Record<string, number>> | undefined;
+  if (o.moduleParams !== undefined) {
+    const mp = o.moduleParams as Record<string, unknown>;
+    if (mp === null || typeof mp !== "object" || Array.isArray(mp) || Object.keys(mp).length > 32) bad("moduleParams", "expected an object of at most 32 modules, each an object of parameters");
+    moduleParams = {};
+    for (const [m, params] of Object.entries(mp).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (!/^[a-z][a-z0-9]{0,31}$/.test(m)) bad(`moduleParams.${m}`, "expected a module name (a-z, 0-9)");
+      if (params === null || typeof params !== "object" || Array.isArray(params) || Object.keys(params).length > 64) bad(`moduleParams.${m}`, "expected an object of at most 64 parameters");
+      const out: Record<string, number> = {};
+      for (const [k, v] of Object.entries(params as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        if (!/^[a-zA-Z][a-zA-Z0-9]{0,63}$/.test(k)) bad(`moduleParams.${m}.${k}`, "expected a parameter name (letters and digits)");
+        if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) bad(`moduleParams.${m}.${k}`, "expected a positive integer");
+        out[k] = v as number;
+      }
+      moduleParams[m] = out;
+    }
+  }
   const g: Genesis = {
     chainId: o.chainId,
     genesisTime: int(o, "genesisTime", 0, 8_640_000_000_000_000),
@@ -143,6 +167,7 @@ export function parseGenesis(input: unknown): Genesis {
     balances,
     // Only present when set, so genesis files without it keep their hash.
     ...(tsaRoots ? { tsaRoots } : {}),
+    ...(moduleParams ? { moduleParams } : {}),
   };
   if (g.maxTxBytes > g.maxBlockBytes) bad("maxTxBytes", "must not exceed maxBlockBytes");
   if (g.maxTxGas > g.maxBlockGas) bad("maxTxGas", "must not exceed maxBlockGas");

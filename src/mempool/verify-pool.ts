@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import type { Genesis } from "../ledger/genesis.js";
 import type { SuiteId } from "../crypto/suite.js";
 import type { AdmissionLimits } from "./precheck.js";
 import type { AdmitCheck } from "./verify-worker.js";
@@ -27,11 +28,16 @@ export class VerifyPool {
   private next = 0;
   private closed = false;
 
-  constructor(suite: SuiteId, size = Math.max(1, availableParallelism())) {
+  /**
+   * `moduleParams`: the chain's genesis `moduleParams`, so the workers check call arguments
+   * against the same module schemas as the chain (a limit raised in genesis must not be refused
+   * at admission).
+   */
+  constructor(suite: SuiteId, size = Math.max(1, availableParallelism()), moduleParams?: Genesis["moduleParams"]) {
     assert(size >= 1 && size <= 64, "verify pool size out of range", { size });
     const url = new URL("./verify-worker.js", import.meta.url);
     for (let i = 0; i < size; i++) {
-      const w = new Worker(url, { workerData: { suite } });
+      const w = new Worker(url, { workerData: { suite, ...(moduleParams ? { moduleParams } : {}) } });
       w.on("message", (m: { id: number; results: unknown }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);

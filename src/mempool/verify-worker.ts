@@ -9,6 +9,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { getNodeSuite } from "../crypto/node-suites.js";
 import type { SuiteId } from "../crypto/suite.js";
+import type { Genesis } from "../ledger/genesis.js";
 import { ModuleRegistry } from "../execution/registry.js";
 import { txSigningMessage } from "../ledger/tx.js";
 import { builtinModules } from "../modules/index.js";
@@ -36,8 +37,9 @@ export type AdmitCheck =
   | { ok: true; hash: Uint8Array; sender: string; nonce: number; expires: number }
   | { ok: false; error: { code: ErrorCode; message: string; details: Record<string, unknown> } };
 
-const suite = getNodeSuite((workerData as { suite: SuiteId }).suite);
-const registry = new ModuleRegistry(builtinModules());
+const data = workerData as { suite: SuiteId; moduleParams?: Genesis["moduleParams"] };
+const suite = getNodeSuite(data.suite);
+const registry = new ModuleRegistry(builtinModules({ ...(data.moduleParams ? { moduleParams: data.moduleParams } : {}) }));
 
 function admitOne(raw: Uint8Array, limits: AdmissionLimits): AdmitCheck {
   try {

@@ -9,6 +9,7 @@ import { getNodeSuite } from "../crypto/node-suites.js";
 import { decryptKey, encryptKey } from "../crypto/keystore.js";
 import type { KeyFile } from "../crypto/keystore.js";
 import type { Genesis } from "../ledger/genesis.js";
+import { builtinModules } from "../modules/index.js";
 import { parseGenesis } from "../ledger/genesis.js";
 import { toHex } from "../util/bytes.js";
 import { CivitasError, ErrorCode, isCivitasError } from "../util/errors.js";
@@ -103,6 +104,8 @@ export function initHome(o: InitOptions): { genesis: Genesis; validatorAddress: 
   if (!genesis.validators.some((v) => v.publicKey === toHex(publicKey))) {
     throw new CivitasError(ErrorCode.GENESIS_INVALID, "the genesis file does not list this node's validator key; pass the matching key or add it to genesis.validators");
   }
+  // Module parameters are checked by the modules themselves: refuse them before anything is written.
+  builtinModules(genesis);
   const config = parseNodeConfig({ moniker: o.config?.moniker ?? "node-0", api: o.config?.api ?? {} });
   mkdirSync(join(dir, config.dataDir), { recursive: true });
   const keyFile = encryptKey(suite, secretKey, o.passphrase, { label: "validator", scryptN: o.scryptN });

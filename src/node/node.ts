@@ -100,7 +100,7 @@ export class CivitasNode {
     const c = opts.config;
     const logging = await createLogging({ level: c.logLevel, moniker: c.moniker, dir: opts.home && c.logDir ? resolve(opts.home, c.logDir) : undefined, maxFileBytes: c.logMaxFileBytes, maxFiles: c.logMaxFiles, ringSize: 2_000, stdout: !opts.logger });
     const log = opts.logger ?? logging.node;
-    const chain = await Chain.open(opts.dataPath, opts.genesis, builtinModules()).catch(async (e: unknown) => {
+    const chain = await Chain.open(opts.dataPath, opts.genesis, builtinModules(opts.genesis)).catch(async (e: unknown) => {
       await logging.close();
       throw e;
     });
@@ -144,7 +144,7 @@ export class CivitasNode {
           return { address: fromHex(suite.address(publicKey)), publicKey, sign: (m: Uint8Array) => suite.sign(m, sk) };
         })()
       : undefined;
-    const pool = new VerifyPool(g.cryptoSuite, opts.config.verifyWorkers || undefined);
+    const pool = new VerifyPool(g.cryptoSuite, opts.config.verifyWorkers || undefined, g.moduleParams);
     closers.unshift(() => pool.close());
     const mempool = new Mempool(
       { chain: g.chainId, maxTxBytes: g.maxTxBytes, maxTxGas: g.maxTxGas, maxTxExpiryMs: g.maxTxExpiryMs, ...opts.config.mempool },

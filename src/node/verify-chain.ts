@@ -34,11 +34,11 @@ export async function verifyChain(dataPath: string, genesis: Genesis, onProgress
   const scratch = await mkdtemp(join(tmpdir(), "civitas-verify-"));
   const problems: string[] = [];
   let replay: Chain | undefined;
-  const pool = new VerifyPool(genesis.cryptoSuite);
+  const pool = new VerifyPool(genesis.cryptoSuite, undefined, genesis.moduleParams);
   try {
     const head = source.headHeight();
     if (head === undefined) throw new CivitasError(ErrorCode.CHAIN_CORRUPT, `no chain at ${dataPath}: run 'civitas init' and start the node first`);
-    replay = await Chain.open(scratch, genesis, builtinModules());
+    replay = await Chain.open(scratch, genesis, builtinModules(genesis));
     replay.pool = pool;
     const g0 = source.getBlockBytes(0);
     const r0 = replay.getBlock(0);

@@ -174,6 +174,12 @@ test("genesis: integers out of range or of the wrong type", () => {
   ];
   for (const [field, bads] of cases) for (const bad of bads) refusedGenesis(base({ [field]: bad }), field, `${field} = ${JSON.stringify(bad)}`);
   refusedGenesis(without("genesisTime"), "genesisTime", "genesisTime has no default");
+  // moduleParams: shape only here (each module checks its own names, see module-params.test.ts).
+  for (const bad of [[], null, "proof", 5]) refusedGenesis(base({ moduleParams: bad }), "moduleParams", `moduleParams ${JSON.stringify(bad)}`);
+  refusedGenesis(base({ moduleParams: { Proof: {} } }), "moduleParams.Proof");
+  refusedGenesis(base({ moduleParams: { proof: [] } }), "moduleParams.proof");
+  for (const bad of [0, -1, 1.5, "10", null, Number.MAX_SAFE_INTEGER + 1]) refusedGenesis(base({ moduleParams: { proof: { maxHistory: bad } } }), "moduleParams.proof.maxHistory", `maxHistory ${JSON.stringify(bad)}`);
+  refusedGenesis(base({ moduleParams: { proof: { "max-history": 5 } } }), "moduleParams.proof.max-history");
   refusedGenesis(base({ createEmptyBlocks: "yes" }), "createEmptyBlocks");
   refusedGenesis(base({ createEmptyBlocks: 1 }), "createEmptyBlocks");
   // Edges that are accepted.

@@ -14,7 +14,7 @@ import { Mempool } from "../../src/mempool/mempool.js";
 import { VerifyPool } from "../../src/mempool/verify-pool.js";
 import { builtinModules } from "../../src/modules/index.js";
 import type { ProofLimits } from "../../src/modules/proof/index.js";
-import { createProofModule, registrationMessage } from "../../src/modules/proof/index.js";
+import { registrationMessage } from "../../src/modules/proof/index.js";
 import { Chain } from "../../src/node/chain.js";
 import type { ProofChainView } from "../../src/proof/lookup.js";
 import { proofChainView } from "../../src/api/routes/proofs.js";
@@ -37,10 +37,10 @@ export class ProofChain {
     readonly dir: string,
   ) {}
 
-  static async open(dir: string, f: Fixture, limits?: Partial<ProofLimits>): Promise<ProofChain> {
-    const modules = builtinModules().map((m) => (m.name === "proof" && limits ? createProofModule({ limits }) : m));
-    const chain = await Chain.open(dir, f.genesis, modules);
-    const pool = new VerifyPool(f.genesis.cryptoSuite, 1);
+  /** The chain's modules are built from its genesis, so proof limits come from `moduleParams.proof`. */
+  static async open(dir: string, f: Fixture): Promise<ProofChain> {
+    const chain = await Chain.open(dir, f.genesis, builtinModules(f.genesis));
+    const pool = new VerifyPool(f.genesis.cryptoSuite, 1, f.genesis.moduleParams);
     const g = f.genesis;
     const mempool = new Mempool(
       { chain: g.chainId, maxTxBytes: g.maxTxBytes, maxTxGas: g.maxTxGas, maxTxExpiryMs: g.maxTxExpiryMs, maxPendingPerAccount: 1000, maxPendingTotal: 100_000 },
@@ -112,7 +112,8 @@ export class ProofChain {
 
 export async function withProofChain(fn: (c: ProofChain) => Promise<void>, limits?: Partial<ProofLimits>): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), "civitas-proof-"));
-  const c = await ProofChain.open(join(root, "chain"), makeFixture({ chainId: CHAIN, wallets: 4 }), limits);
+  // Limits go into the genesis as a chain operator sets them (moduleParams.proof).
+  const c = await ProofChain.open(join(root, "chain"), makeFixture({ chainId: CHAIN, wallets: 4, ...(limits ? { moduleParams: { proof: limits as Record<string, number> } } : {}) }));
   try {
     await fn(c);
   } finally {

@@ -30,7 +30,7 @@ export interface Fixture {
   wallets: Wallet[];
 }
 
-export function makeFixture(o: { chainId?: string; wallets?: number; funds?: string; tsaRoots?: string[] } = {}): Fixture {
+export function makeFixture(o: { chainId?: string; wallets?: number; funds?: string; tsaRoots?: string[]; moduleParams?: Record<string, Record<string, number>> } = {}): Fixture {
   const suite = getNodeSuite(SUITE_ID);
   const validator = suite.generateKeyPair();
   const wallets = Array.from({ length: o.wallets ?? 3 }, () => Wallet.fromSecretKey(suite.generateKeyPair().secretKey, SUITE_ID));
@@ -43,6 +43,7 @@ export function makeFixture(o: { chainId?: string; wallets?: number; funds?: str
     validators: [{ name: "v0", publicKey: toHex(validator.publicKey), power: 10 }],
     balances: wallets.map((w) => ({ address: w.address, amount: o.funds ?? "1000000" })),
     ...(o.tsaRoots ? { tsaRoots: o.tsaRoots } : {}),
+    ...(o.moduleParams ? { moduleParams: o.moduleParams } : {}),
   });
   return { suite, genesis, validatorSecret: validator.secretKey, wallets };
 }
