@@ -51,7 +51,7 @@ export interface CreateNetworkOptions {
   /** Dev accounts to create in dir/keys and fund; the first is the chain authority. */
   accounts: string[];
   balance: string;
-  genesis?: Partial<Pick<Genesis, "blockIntervalMs" | "createEmptyBlocks" | "maxBlockTxs" | "maxBlockBytes" | "maxBlockGas" | "maxTxBytes" | "consensus">>;
+  genesis?: Partial<Pick<Genesis, "blockIntervalMs" | "createEmptyBlocks" | "maxBlockTxs" | "maxBlockBytes" | "maxBlockGas" | "maxTxBytes" | "consensus" | "moduleParams">>;
   /** Per-node ports (from a network spec), instead of base + i. */
   nodePorts?: Array<{ api: number; p2p: number }>;
   /** Per-node hardware profile written to node.json. */

@@ -24,7 +24,7 @@ const savedHome = process.env.CIVITAS_HOME;
 before(async () => {
   root = mkdtempSync(join(tmpdir(), "civitas-export-"));
   process.env.CIVITAS_HOME = join(root, "home");
-  const spec = normalizeSpec({ name: "exp", nodes: { validators: 4, fullNodes: 1, hardware: { cpus: 2, memoryMiB: 1024, storageMiB: 4096 }, overrides: { node4: { hardware: { memoryMiB: 0 } } } }, ports: { apiBase: 9100, p2pBase: 9200 } });
+  const spec = normalizeSpec({ name: "exp", nodes: { validators: 4, fullNodes: 1, hardware: { cpus: 2, memoryMiB: 1024, storageMiB: 4096 }, overrides: { node4: { hardware: { memoryMiB: 0 } } } }, ports: { apiBase: 9100, p2pBase: 9200 }, moduleParams: { proof: { maxTsaSkewMs: 300000 } } });
   net = await createNetworkFromSpec(spec, { scryptN: 1024, isFree: async () => true });
 });
 
@@ -34,12 +34,14 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-test("creating from a spec records the network and writes the hardware profile into node.json", () => {
+test("creating from a spec records the network, writes the hardware profile into node.json and the module parameters into genesis", () => {
   assert.deepEqual(listNetworks().map((e) => [e.name, e.dir]), [["exp", net.dir]]);
   const cfg = parseNodeConfig(JSON.parse(readFileSync(join(net.dir, "node0", "node.json"), "utf8")));
   assert.deepEqual(cfg.resources, { cpus: 2, memoryMiB: 1024, storageMiB: 4096 });
   assert.equal(cfg.api.port, 9100);
   assert.equal(parseNodeConfig(JSON.parse(readFileSync(join(net.dir, "node4", "node.json"), "utf8"))).role, "full");
+  // The spec's module parameters are the genesis of every node.
+  for (const n of ["node0", "node4"]) assert.deepEqual(JSON.parse(readFileSync(join(net.dir, n, "genesis.json"), "utf8")).moduleParams, { proof: { maxTsaSkewMs: 300000 } });
 });
 
 test("compose export: one service per node with its volume, ports and limits; README says what to copy", () => {

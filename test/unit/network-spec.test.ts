@@ -98,6 +98,10 @@ test("each bad field is refused with its path and the reason", () => {
   refused(base({ accounts: [{ name: "a" }, { name: "b", balance: "-5" }] }), "accounts[1].balance", /non-negative integer/);
   refused(base({ accounts: [{ name: "a", balance: "01" }] }), "accounts[0].balance");
   refused(base({ logLevel: "loud" }), "logLevel");
+  // Module parameters: the shape by the schema, the names by the modules themselves.
+  refused(base({ moduleParams: { proof: { maxHistory: 0 } } }), "moduleParams.proof.maxHistory", />= 1/);
+  refused(base({ moduleParams: { proof: { maxHistorie: 5 } } }), "moduleParams.proof.maxHistorie", /module proof has no parameter maxHistorie/);
+  refused(base({ moduleParams: { tokens: { cap: 5 } } }), "moduleParams.tokens", /no module takes parameters/);
 });
 
 test("several bad fields are all listed in details.errors", () => {

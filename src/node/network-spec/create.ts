@@ -74,7 +74,7 @@ export async function createNetworkFromSpec(spec: NetworkSpec, o: { dir?: string
       accounts: spec.accounts.map((a) => a.name),
       balances: spec.accounts.map((a) => a.balance),
       balance: "0",
-      genesis: { consensus: spec.consensus.algorithm, blockIntervalMs: spec.block.intervalMs, createEmptyBlocks: spec.block.createEmptyBlocks, maxBlockBytes: spec.block.maxBytes, maxBlockTxs: spec.block.maxTxs, maxBlockGas: spec.block.maxGas, maxTxBytes: spec.block.maxTxBytes },
+      genesis: { consensus: spec.consensus.algorithm, blockIntervalMs: spec.block.intervalMs, createEmptyBlocks: spec.block.createEmptyBlocks, maxBlockBytes: spec.block.maxBytes, maxBlockTxs: spec.block.maxTxs, maxBlockGas: spec.block.maxGas, maxTxBytes: spec.block.maxTxBytes, ...(spec.moduleParams ? { moduleParams: spec.moduleParams } : {}) },
       consensus: {
         timeoutProposeMs: spec.consensus.timeouts.proposeMs,
         timeoutProposeDeltaMs: spec.consensus.timeouts.proposeDeltaMs,

@@ -7,6 +7,7 @@ import { Ajv } from "ajv";
 import type { ErrorObject } from "ajv";
 import { parse as parseYaml } from "yaml";
 import { GENESIS_DEFAULTS } from "../../ledger/genesis.js";
+import { builtinModules } from "../../modules/index.js";
 import { CivitasError, ErrorCode } from "../../util/errors.js";
 import { LOCAL_CONSENSUS } from "../network.js";
 import { NETWORK_SPEC_SCHEMA } from "./schema.js";
@@ -112,5 +113,17 @@ export function normalizeSpec(input: unknown): NetworkSpec {
     ports: { apiBase: o.ports?.apiBase ?? 8080, p2pBase: o.ports?.p2pBase ?? 26656 },
     accounts: ((o.accounts as Array<{ name: string; balance?: string | number }> | undefined) ?? [{ name: "authority" }]).map((a) => ({ name: a.name, balance: a.balance === undefined ? DEFAULT_ACCOUNT_BALANCE : String(a.balance) })),
     logLevel: o.logLevel ?? "info",
+    ...(o.moduleParams ? { moduleParams: checkedModuleParams(o.moduleParams as Record<string, Record<string, number>>) } : {}),
   };
+}
+
+/** Names the modules take, checked by the modules themselves (as genesis is at init and start). */
+function checkedModuleParams(p: Record<string, Record<string, number>>): Record<string, Record<string, number>> {
+  try {
+    builtinModules({ moduleParams: p });
+  } catch (e) {
+    if (e instanceof CivitasError && e.code === ErrorCode.GENESIS_INVALID) throw specError(String(e.details.field), e.message.replace(/^genesis\.[^:]*: /, ""));
+    throw e;
+  }
+  return p;
 }

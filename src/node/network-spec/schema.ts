@@ -111,5 +111,17 @@ export const NETWORK_SPEC_SCHEMA = {
       },
     },
     logLevel: { enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] },
+    moduleParams: {
+      type: "object",
+      description: "genesis moduleParams: module parameters that are consensus rules, e.g. {proof: {maxTsaSkewMs: 300000}} (docs/spec/proof.md)",
+      maxProperties: 32,
+      propertyNames: { pattern: "^[a-z][a-z0-9]{0,31}$" },
+      additionalProperties: {
+        type: "object",
+        maxProperties: 64,
+        propertyNames: { pattern: "^[a-zA-Z][a-zA-Z0-9]{0,63}$" },
+        additionalProperties: { type: "integer", minimum: 1, maximum: 9007199254740991 },
+      },
+    },
   },
 } as const;

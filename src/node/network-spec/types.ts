@@ -26,6 +26,8 @@ export interface NetworkSpec {
   ports: { apiBase: number; p2pBase: number };
   accounts: Array<{ name: string; balance: string }>;
   logLevel: NodeConfig["logLevel"];
+  /** Genesis moduleParams (absent = module defaults). */
+  moduleParams?: Record<string, Record<string, number>>;
 }
 
 export interface PlannedNode {
