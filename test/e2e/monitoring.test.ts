@@ -254,7 +254,8 @@ test("on a BFT network, a full node alerts when its validator peer goes down (no
     evalIntervalMs: 200,
     rules: [
       { id: "validator-down", kind: "node_down", seconds: 2, severity: "critical" },
-      { id: "peers-low", kind: "peers_below", peers: 1 },
+      // forSeconds 1: the moments before the first peer connects at start are not an outage.
+      { id: "peers-low", kind: "peers_below", peers: 1, forSeconds: 1 },
       { id: "stalled", kind: "height_stalled", seconds: 2 },
     ],
     webhook: { ...cfg.alerts.webhook, url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/net`, backoffMs: 100 },
