@@ -6,6 +6,7 @@
  */
 import pg from "pg";
 import { CivitasError, ErrorCode } from "../util/errors.js";
+import type { AccountRow, BlockRow, EventRow, IndexStatusRow, SearchResult, TxRow } from "./rows.js";
 
 const HASH = /^(0x)?[0-9a-fA-F]{64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -13,55 +14,7 @@ const HEIGHT = /^[0-9]{1,15}$/;
 const EVENT_TYPE = /^[a-z][a-z0-9]{0,31}\.[A-Za-z][A-Za-z0-9]{0,63}$/;
 export const MAX_LIMIT = 200;
 
-export interface BlockRow {
-  height: number;
-  hash: string;
-  prevHash: string;
-  time: number;
-  proposer: string;
-  txCount: number;
-  stateRoot: string;
-}
-
-export interface TxRow {
-  hash: string;
-  height: number;
-  index: number;
-  from: string;
-  nonce: number;
-  status: string;
-  code: string | null;
-  message: string;
-  gasUsed: number;
-  gasLimit: number;
-  memo: string;
-  calls: unknown;
-  time?: number;
-  events?: EventRow[];
-}
-
-export interface EventRow {
-  height: number;
-  txIndex: number;
-  eventIndex: number;
-  txHash: string;
-  module: string;
-  type: string;
-  accounts: string[];
-  attrs: unknown;
-}
-
-export interface AccountRow {
-  address: string;
-  nextNonce: number;
-  firstSeenHeight: number;
-  lastSeenHeight: number;
-  balance: string | null;
-  balanceHeight: number | null;
-  txCount: number;
-}
-
-export type SearchResult = { kind: "block"; block: BlockRow } | { kind: "tx"; tx: TxRow } | { kind: "account"; account: AccountRow } | { kind: "none"; query: string };
+export type { AccountRow, BlockRow, EventRow, IndexStatusRow, SearchResult, TxRow } from "./rows.js";
 
 function bad(message: string, param: string): CivitasError {
   return new CivitasError(ErrorCode.API_BAD_REQUEST, message, { param });
@@ -147,7 +100,7 @@ export class IndexerQueries {
   constructor(private readonly db: pg.Pool) {}
 
   /** What is indexed: chain, last height and hash, and table counts. */
-  async status(): Promise<{ chainId: string | null; height: number | null; hash: string | null; updatedAt: string | null; blocks: number; transactions: number; events: number; accounts: number }> {
+  async status(): Promise<IndexStatusRow> {
     const st = await this.db.query<{ chain_id: string; last_height: string; last_hash: string; updated_at: Date }>("SELECT chain_id, last_height, last_hash, updated_at FROM indexer_state WHERE id = 1");
     const c = await this.db.query<{ b: string; t: string; e: string; a: string }>("SELECT (SELECT count(*) FROM blocks) b, (SELECT count(*) FROM transactions) t, (SELECT count(*) FROM events) e, (SELECT count(*) FROM accounts) a");
     const s = st.rows[0];

@@ -20,58 +20,14 @@ import type { NetworkSpec } from "./network-spec/types.js";
 import { bftFaultTolerance } from "./network-spec/plan.js";
 import { isAlive, readPids } from "./processes.js";
 import type { NodeConfig } from "./config.js";
+import type { NetworkDetail, NodeDetail } from "./network-wire.js";
+
+export type { NetworkDetail, NodeDetail, NodeHealth } from "./network-wire.js";
 
 /** How long one node may take to answer a status or metrics request before it counts as unreachable. */
 const PROBE_TIMEOUT_MS = 1_500;
 /** A running node this many blocks behind the highest node of the network is reported as lagging. */
 const LAG_BLOCKS = 5;
-
-export type NodeHealth = "healthy" | "idle" | "syncing" | "lagging" | "starting" | "unreachable" | "stopped";
-
-export interface NodeDetail {
-  name: string;
-  role: "validator" | "full";
-  api: string;
-  p2p: string;
-  pid?: number;
-  process: "running" | "stopped";
-  health: NodeHealth;
-  /** Why the node is not healthy, in words. */
-  reason?: string;
-  version?: string;
-  height?: number;
-  lastBlockTime?: number;
-  round?: number;
-  peers?: number;
-  mempool?: number;
-  uptimeMs?: number;
-  /** Percent of one core over the time since the previous poll; absent on the first poll. */
-  cpuPercent?: number;
-  /** Mean block interval and commit latency of what this node committed since the previous poll. */
-  blockTimeSeconds?: number;
-  commitLatencySeconds?: number;
-  rssBytes?: number;
-  heapUsedBytes?: number;
-  storeBytes?: number;
-  diskFreeBytes?: number;
-  diskTotalBytes?: number;
-  tps?: number;
-  hardware: NodeConfig["resources"];
-  logDir?: string;
-}
-
-export interface NetworkDetail {
-  name: string;
-  chainId: string;
-  dir: string;
-  status: "running" | "partial" | "stopped";
-  consensus?: string;
-  faultTolerance?: number;
-  platform?: { consensus: string; cryptoSuite: string; blockIntervalMs: number; maxBlockTxs: number; maxBlockBytes: number; maxTxBytes: number; maxTxGas: number; genesisHash: string; authority: string };
-  spec?: NetworkSpec;
-  accounts: Array<{ name: string; address: string }>;
-  nodes: NodeDetail[];
-}
 
 interface StatusJson {
   node: { moniker: string; version: string; uptimeMs: number };

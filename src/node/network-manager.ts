@@ -17,18 +17,9 @@ import { NETWORK_FILE, readNetwork } from "./network.js";
 import { getNetwork, listNetworks, PASSPHRASE_FILE, unregisterNetwork } from "./network-registry.js";
 import { clearPids, cliEntry, isAlive, readPids, stopAll, waitHealthy, writePids } from "./processes.js";
 import type { RunningNode } from "./processes.js";
+import type { NetworkRow } from "./network-wire.js";
 
-export interface NetworkRow {
-  name: string;
-  chainId: string;
-  dir: string;
-  nodes: number;
-  validators: number;
-  status: "running" | "partial" | "stopped";
-  running: number;
-  apis: string[];
-  height?: number;
-}
+export type { NetworkRow } from "./network-wire.js";
 
 export function loadNetwork(name: string): { dir: string; info: NetworkInfo } {
   const entry = getNetwork(name);

@@ -5,6 +5,7 @@
  * indexer or its database does not answer or indexes another chain.
  */
 import { useEffect, useState } from "react";
+import type { AccountRow, BlockRow, EventRow, IndexStatusRow, SearchResult, TxRow } from "../../../src/indexer/rows.js";
 import { api, ApiFailure } from "./api.js";
 
 export const INDEX_PREFIX = "/v1/explorer/index";
@@ -15,69 +16,17 @@ export function indexApi<T>(path: string): Promise<T> {
   return api<T>(INDEX_PREFIX + path);
 }
 
-export interface IndexStatus {
-  chainId: string | null;
-  height: number | null;
-  hash: string | null;
-  updatedAt: string | null;
-  blocks: number;
-  transactions: number;
-  events: number;
-  accounts: number;
+export interface IndexStatus extends IndexStatusRow {
   /** The node's head when it answered (added by the node's proxy). */
   nodeHeight: number;
 }
 
-export interface IndexBlock {
-  height: number;
-  hash: string;
-  prevHash: string;
-  time: number;
-  proposer: string;
-  txCount: number;
-  stateRoot: string;
-  txs?: Array<{ hash: string; index: number; from: string; status: string }>;
-}
-
-export interface IndexEvent {
-  height: number;
-  txIndex: number;
-  eventIndex: number;
-  txHash: string;
-  module: string;
-  type: string;
-  accounts: string[];
-  attrs: unknown;
-}
-
-export interface IndexTx {
-  hash: string;
-  height: number;
-  index: number;
-  from: string;
-  nonce: number;
-  status: string;
-  code: string | null;
-  message: string;
-  gasUsed: number;
-  gasLimit: number;
-  memo: string;
-  calls: unknown;
-  time?: number;
-  events?: IndexEvent[];
-}
-
-export interface IndexAccount {
-  address: string;
-  nextNonce: number;
-  firstSeenHeight: number;
-  lastSeenHeight: number;
-  balance: string | null;
-  balanceHeight: number | null;
-  txCount: number;
-}
-
-export type IndexSearchResult = { kind: "block"; block: IndexBlock } | { kind: "tx"; tx: IndexTx } | { kind: "account"; account: IndexAccount } | { kind: "none"; query: string };
+/** A block as the index answers it by id or in a search (with its transactions). */
+export type IndexBlock = BlockRow & { txs?: Array<{ hash: string; index: number; from: string; status: string }> };
+export type IndexEvent = EventRow;
+export type IndexTx = TxRow;
+export type IndexAccount = AccountRow;
+export type IndexSearchResult = { kind: "block"; block: IndexBlock } | Exclude<SearchResult, { kind: "block" }>;
 
 /** none: this node has no index; down: it has one that does not answer (the explorer falls back to the node, and says so). */
 export type IndexState = { kind: "probing" } | { kind: "none" } | { kind: "ok"; status: IndexStatus } | { kind: "down"; error: ApiFailure };

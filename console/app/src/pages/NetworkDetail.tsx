@@ -8,6 +8,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ReactNode } from "react";
+import type { NetworkDetail as Detail, NodeHealth } from "../../../../src/node/network-wire.js";
 import { api, ApiFailure, manageHeaders } from "../api.js";
 import { go } from "../router.js";
 import { ago, bytes, Card, Empty, ErrorBox, Facts, Loading, num } from "../ui.js";
@@ -23,46 +24,7 @@ const START_TIMEOUT_MS = 75_000;
 const HASH_OF_SUITE: Record<string, string> = { "ed25519-sha256": "SHA-256", "sm2-sm3": "SM3" };
 const LOG_SOURCES = ["node", "host", "system", "process"];
 
-type Health = "healthy" | "idle" | "syncing" | "lagging" | "starting" | "unreachable" | "stopped";
-
-interface NodeDetail {
-  name: string;
-  role: "validator" | "full";
-  api: string;
-  p2p: string;
-  pid?: number;
-  process: "running" | "stopped";
-  health: Health;
-  reason?: string;
-  version?: string;
-  height?: number;
-  lastBlockTime?: number;
-  peers?: number;
-  mempool?: number;
-  cpuPercent?: number;
-  blockTimeSeconds?: number;
-  commitLatencySeconds?: number;
-  rssBytes?: number;
-  storeBytes?: number;
-  diskFreeBytes?: number;
-  diskTotalBytes?: number;
-  tps?: number;
-  hardware: { cpus: number; memoryMiB: number; storageMiB: number };
-}
-
-interface Detail {
-  name: string;
-  chainId: string;
-  dir: string;
-  status: "running" | "partial" | "stopped";
-  consensus?: string;
-  faultTolerance?: number;
-  platform?: { consensus: string; cryptoSuite: string; blockIntervalMs: number; maxBlockTxs: number; maxBlockBytes: number; maxTxBytes: number; maxTxGas: number; genesisHash: string; authority: string };
-  accounts: Array<{ name: string; address: string }>;
-  nodes: NodeDetail[];
-}
-
-const HEALTH_CLASS: Record<Health, string> = { healthy: "badge-resolved", idle: "badge-resolved", syncing: "badge-info", starting: "badge-info", lagging: "badge-warning", unreachable: "badge-critical", stopped: "badge-muted" };
+const HEALTH_CLASS: Record<NodeHealth, string> = { healthy: "badge-resolved", idle: "badge-resolved", syncing: "badge-info", starting: "badge-info", lagging: "badge-warning", unreachable: "badge-critical", stopped: "badge-muted" };
 const MiB = 1024 * 1024;
 
 /** A measured value against its profile limit, e.g. "212 MiB of 1 GiB". */

@@ -7,6 +7,7 @@
  */
 import { useCallback, useEffect, useState } from "react";
 import type { FormEvent, ReactNode } from "react";
+import type { NetworkRow } from "../../../../src/node/network-wire.js";
 import { api, ApiFailure, manageHeaders } from "../api.js";
 import { Card, Empty, ErrorBox, Loading } from "../ui.js";
 
@@ -14,17 +15,6 @@ const POLL_MS = 2_000;
 /** Starting a network waits until every node answers /v1/health (the server allows 60 s). */
 const START_TIMEOUT_MS = 75_000;
 
-export interface NetworkRow {
-  name: string;
-  chainId: string;
-  dir: string;
-  nodes: number;
-  validators: number;
-  status: "running" | "partial" | "stopped";
-  running: number;
-  apis: string[];
-  height?: number;
-}
 
 interface Form {
   name: string;
